@@ -1,0 +1,84 @@
+"""How an order's money is split into document lines, the same way for every backend.
+
+Stores do not agree on what a line total includes (some net line discounts,
+some do not) or on how tax is rounded, yet a document in the books must add
+up to exactly what the customer was charged.  So the order's ``total`` is
+the truth: items, shipping, tax and discount are laid out as the store gave
+them, and whatever is left over becomes one explicit adjustment line rather
+than a silent change to someone's numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from orderupd_tui.domain.order import NormalizedOrder
+
+ZERO = Decimal("0.00")
+
+
+@dataclass(frozen=True)
+class DocLine:
+    """One priced line of a remote document; ``amount`` is signed (a discount is negative)."""
+
+    kind: str
+    """``item``, ``shipping``, ``tax``, ``discount`` or ``adjustment``."""
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class RevenueSplit:
+    """The order's total split by account, for a double-entry transaction.
+
+    ``sales`` is what balances the rest, so the split always sums to zero:
+    ``receivable == sales + shipping + tax - discount``.
+    """
+
+    receivable: Decimal
+    sales: Decimal
+    shipping: Decimal
+    tax: Decimal
+    discount: Decimal
+
+
+def revenue_split(order: NormalizedOrder) -> RevenueSplit:
+    """Split ``order.total`` into sales, shipping, tax and discount."""
+    sales = order.total - order.shipping - order.tax + order.discount
+    return RevenueSplit(order.total, sales, order.shipping, order.tax, order.discount)
+
+
+def document_lines(order: NormalizedOrder, ref: str) -> list[DocLine]:
+    """The lines of an invoice or receipt for ``order``, summing exactly to its total.
+
+    A line whose total is not quantity times unit price (a line discount)
+    is sent as one unit at its total, because both QuickBooks and Xero
+    refuse a line whose amount disagrees with its quantity and price.
+    """
+    lines: list[DocLine] = []
+    for item in order.line_items:
+        quantity = Decimal(item.quantity)
+        if quantity > 0 and (item.unit_price * quantity).quantize(ZERO) == item.total:
+            lines.append(DocLine("item", item.title or item.sku, quantity, item.unit_price,
+                                 item.total))
+        else:
+            title = f"{item.title or item.sku} x{item.quantity}"
+            lines.append(DocLine("item", title, Decimal(1), item.total, item.total))
+    if not lines:
+        split = revenue_split(order)
+        lines.append(DocLine("item", f"Order {ref}", Decimal(1), split.sales, split.sales))
+    if order.shipping:
+        lines.append(DocLine("shipping", "Shipping", Decimal(1), order.shipping, order.shipping))
+    if order.tax:
+        lines.append(DocLine("tax", "Sales tax", Decimal(1), order.tax, order.tax))
+    if order.discount:
+        lines.append(DocLine("discount", "Discount", Decimal(1), -order.discount,
+                             -order.discount))
+    rest = order.total - sum((line.amount for line in lines), ZERO)
+    if rest:
+        lines.append(DocLine("adjustment", "Adjustment to the order total", Decimal(1), rest,
+                             rest))
+    return lines

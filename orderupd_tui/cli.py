@@ -1,0 +1,301 @@
+"""The command line: the app by default, and headless verbs for scripts (DESIGN §6).
+
+Exit codes are a contract: 0 ok, 1 operational failure, 2 usage or config
+error, 3 refused for safety.  ``--json`` puts JSON alone on stdout; people's
+messages and progress go to stderr.  No traceback ever reaches the user:
+unexpected errors are logged under the state dir and named in one line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import traceback
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from orderupd_tui import paths
+from orderupd_tui.config import ConfigError, Settings, load, locate
+from orderupd_tui.db.connection import DatabaseError
+from orderupd_tui.db.records import UnknownRef
+from orderupd_tui.services import queries, review, sync
+from orderupd_tui.services.session import Session
+
+#: Configured secrets, kept so that nothing logged can contain them.
+_secrets: list[str] = []
+
+
+class UsageError(Exception):
+    """A mistake on the command line that argparse cannot see."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", metavar="PATH", help="config file (else $ORDERUPD_CONFIG, "
+                        "else the user config dir)")
+    common.add_argument("--db", metavar="URL", help="database URL, overriding the config")
+    common.add_argument("--demo", action="store_true",
+                        help="use the embedded demo store, with its own database")
+
+    parser = argparse.ArgumentParser(
+        prog="orderupd-tui", parents=[common],
+        description="Review online-store orders and their updates before they reach the books.")
+    verbs = parser.add_subparsers(dest="verb", metavar="COMMAND")
+
+    poll = verbs.add_parser("poll", parents=[common], help="poll the stores once (or --watch)")
+    poll.add_argument("--store", metavar="NAME")
+    poll.add_argument("--json", action="store_true")
+    poll.add_argument("--watch", action="store_true", help="repeat every poll_interval")
+
+    orders = verbs.add_parser("orders", parents=[common], help="list orders")
+    orders.add_argument("--json", action="store_true")
+    orders.add_argument("--pending", action="store_true", help="only orders with a pending update")
+
+    updates = verbs.add_parser("updates", parents=[common], help="list pending updates")
+    updates.add_argument("--json", action="store_true")
+    updates.add_argument("--all", action="store_true", help="resolved updates too")
+
+    for verb, text in (("accept", "re-download and take the store's copy"),
+                       ("ignore", "keep the local copy"),
+                       ("cancel", "cancel the order locally"),
+                       ("refresh", "delete and re-download orders")):
+        sub = verbs.add_parser(verb, parents=[common], help=text)
+        sub.add_argument("refs", nargs="+", metavar="REF", help="STORE:NUMBER or order id")
+        sub.add_argument("--yes", action="store_true",
+                         help="confirm resetting the accounting state of posted orders")
+        choice = sub.add_mutually_exclusive_group()
+        choice.add_argument("--void", dest="reset", action="store_const", const="void",
+                            help="void a posted order's document in the books")
+        choice.add_argument("--keep", dest="reset", action="store_const", const="keep",
+                            help="keep a posted order's document (detach it)")
+        if verb != "refresh":
+            sub.add_argument("--reason", metavar="TEXT")
+
+    history = verbs.add_parser("history", parents=[common], help="an order's events and postings")
+    history.add_argument("ref", metavar="REF")
+    history.add_argument("--json", action="store_true")
+
+    demo = verbs.add_parser("demo-server", parents=[common],
+                            help="run the simulated store in the foreground")
+    demo.add_argument("--port", type=int, default=0)
+    demo.add_argument("--orders", type=int, default=600)
+    demo.add_argument("--platform", default="shopify")
+
+    verbs.add_parser("check-config", parents=[common], help="validate the config and summarize it")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except ConfigError as exc:
+        _say(str(exc))
+        return 2
+    except (UsageError, UnknownRef) as exc:
+        _say(str(exc))
+        return 2
+    except DatabaseError as exc:
+        _say(str(exc))
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except Exception:  # the last guard: the user gets one line, the log gets the detail
+        return _unexpected()
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.verb == "demo-server":
+        from orderupd_tui.demo.server import main as demo_main
+
+        return demo_main(["--port", str(args.port), "--orders", str(args.orders),
+                          "--platform", args.platform, "--change-every", "20"])
+    settings = _settings(args)
+    if args.verb == "check-config":
+        print(describe(settings))
+        return 0
+    if args.verb is None:
+        from orderupd_tui.tui.app import run_app
+
+        return run_app(settings, demo=args.demo)
+    with Session(settings) as session:
+        handler = {
+            "poll": _poll,
+            "orders": _orders,
+            "updates": _updates,
+            "history": _history,
+        }.get(args.verb, _review)
+        return handler(session, args)
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    if args.demo:
+        from orderupd_tui.demo.embedded import demo_settings
+
+        settings = demo_settings()
+    else:
+        settings = load(locate(args.config))
+    if args.db:
+        settings = replace(settings, database=args.db)
+    _secrets[:] = settings.secrets()
+    return settings
+
+
+def describe(settings: Settings) -> str:
+    """What ``check-config`` says it found, one fact a line."""
+    lines = [f"config: {settings.source or 'built in'}", f"database: {settings.database}",
+             f"poll_interval: {settings.poll_interval:g} s"
+             + (" (only when asked)" if not settings.poll_interval else "")]
+    lines.append(f"stores: {len(settings.stores)}")
+    for store in settings.stores:
+        note = "" if store.supports_updates else " (new orders only: no updates, no refresh)"
+        lines.append(f"  {store.name}: {store.platform}{note}")
+    lines.append(f"detect: {', '.join(sorted(settings.detect))}")
+    lines.append(f"rules: {len(settings.rules)}")
+    accounting = settings.accounting
+    where = accounting.options.get("path", "") if accounting.backend == "beancount" else ""
+    lines.append(f"accounting: {accounting.backend} {where}".rstrip()
+                 + f" (on_reset: {accounting.on_reset})")
+    return "\n".join(lines)
+
+
+def _poll(session: Session, args: argparse.Namespace) -> int:
+    if args.store:
+        session.settings.store(args.store)
+    if args.watch and not session.settings.poll_interval:
+        raise UsageError("poll --watch needs a poll_interval above 0 in the config")
+    progress = _Progress()
+    while True:
+        results = sync.poll_once(session, args.store, progress)
+        progress.clear()
+        failed = any(r.errors for r in results)
+        if args.json:
+            print(json.dumps({"stores": [r.to_json() for r in results]}), flush=True)
+        else:
+            for r in results:
+                print(_poll_line(r), flush=True)
+        if not args.watch:
+            return 1 if failed else 0
+        time.sleep(session.settings.poll_interval)
+
+
+def _poll_line(result: sync.StoreResult) -> str:
+    stamp = datetime.now(UTC).strftime("%H:%M:%S")
+    line = (f"{stamp} {result.name}: {result.new} new, {result.updated} updated, "
+            f"{result.unchanged} unchanged")
+    if result.errors:
+        line += " — error: " + "; ".join(result.errors)
+    return line
+
+
+class _Progress:
+    """A progress line on stderr during long polls: rewritten in place on a terminal."""
+
+    def __init__(self) -> None:
+        self.tty = sys.stderr.isatty()
+        self.last = 0.0
+        self.shown = False
+
+    def __call__(self, store: str, pages: int, orders: int) -> None:
+        now = time.monotonic()
+        if now - self.last < (0.1 if self.tty else 2.0):
+            return
+        self.last = now
+        text = f"polling {store}: page {pages}, {orders} orders"
+        if self.tty:
+            sys.stderr.write(f"\r{text}\x1b[K")
+            self.shown = True
+        else:
+            sys.stderr.write(text + "\n")
+        sys.stderr.flush()
+
+    def clear(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
+            self.shown = False
+
+
+def _orders(session: Session, args: argparse.Namespace) -> int:
+    rows = queries.orders_json(pending_only=args.pending)
+    if args.json:
+        _json_array(rows)
+        return 0
+    for o in rows:
+        mark = "*" if o["pending_update"] else " "
+        posted = o["accounting"]["ref"] or o["accounting"]["state"]
+        print(f"{mark} {o['ref']:<16} {o['created_at'][:10]} {o['customer'][:24]:<24} "
+              f"{o['total']:>10} {o['currency']} {o['payment_status']:<18} "
+              f"{o['fulfillment_status']:<11} {o['local_status']:<9} {posted}")
+    return 0
+
+
+def _updates(session: Session, args: argparse.Namespace) -> int:
+    rows = queries.updates_json(include_resolved=args.all)
+    if args.json:
+        _json_array(rows)
+        return 0
+    for u in rows:
+        posted = " [posted]" if u["posted"] else ""
+        print(f"{u['ref']:<16} {u['status']:<9} {u['detected_at'][:19]} "
+              f"{queries.summary(u['changes'])}{posted}")
+    return 0
+
+
+def _history(session: Session, args: argparse.Namespace) -> int:
+    data = queries.history_json(args.ref)
+    if args.json:
+        print(json.dumps(data))
+        return 0
+    print(f"{data['ref']}")
+    for p in data["postings"]:
+        print(f"  posting {p['posting_id']} {p['state']} {p['document_ref'] or ''} "
+              f"{p['posted_at'] or ''}")
+    for e in data["events"]:
+        print(f"  {e['at'][:19]} {e['actor']:<12} {e['action']:<18} {e['detail']}")
+    return 0
+
+
+def _review(session: Session, args: argparse.Namespace) -> int:
+    result = review.review(session, args.refs, args.verb, confirmed=args.yes, reset=args.reset,
+                           reason=getattr(args, "reason", None))
+    for outcome in result.outcomes:
+        if not outcome.ok:
+            _say(f"{outcome.ref}: {outcome.message}")
+    print(result.summary())
+    return result.exit_code
+
+
+def _json_array(rows: object) -> None:
+    """Stream a JSON array row by row, so a million orders never sit in memory at once."""
+    out = sys.stdout
+    out.write("[")
+    for i, row in enumerate(rows):  # type: ignore[call-overload]
+        out.write(("," if i else "") + json.dumps(row))
+    out.write("]\n")
+
+
+def _say(message: str) -> None:
+    print(f"orderupd-tui: {message}", file=sys.stderr)
+
+
+def _unexpected() -> int:
+    """Log the traceback under the state dir and tell the user where, in one line."""
+    detail = traceback.format_exc()
+    for secret in _secrets:
+        detail = detail.replace(secret, "***")
+    try:
+        folder = paths.state_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        logfile = folder / "errors.log"
+        with logfile.open("a", encoding="utf-8") as fh:
+            fh.write(f"--- {datetime.now(UTC).isoformat()}\n{detail}\n")
+        where = str(logfile)
+    except OSError:
+        where = "the log could not be written"
+    last = detail.strip().splitlines()[-1]
+    _say(f"unexpected error: {last} (details in {where})")
+    return 1

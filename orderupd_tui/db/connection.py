@@ -1,0 +1,72 @@
+"""Opening the database named by a URL, and bringing its schema up to date.
+
+SQLite gets WAL (readers never block the poller), a busy timeout (two
+processes may share the file) and enforced foreign keys.  PostgreSQL URLs
+go to psycopg2 as they are, query options included, so a team can point
+``search_path`` or SSL settings at their server.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from peewee import Database, OperationalError, PostgresqlDatabase, SqliteDatabase
+from playhouse.db_url import parse as parse_url
+
+from orderupd_tui.db import migrate
+from orderupd_tui.db.models import database
+
+
+class DatabaseError(Exception):
+    """The database could not be opened or upgraded; the message is one line for the user."""
+
+
+def open_database(url: str) -> Database:
+    """Connect to ``url``, upgrade its schema, and bind the models to it."""
+    db = _make(url)
+    try:
+        db.connect(reuse_if_open=True)
+    except OperationalError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DatabaseError(f"cannot open database {redact(url)}: {first}") from None
+    database.initialize(db)
+    try:
+        migrate.upgrade(db)
+    except migrate.SchemaTooNew as exc:
+        db.close()
+        raise DatabaseError(str(exc)) from None
+    return db
+
+
+def _make(url: str) -> Database:
+    scheme = url.split("://", 1)[0]
+    if scheme == "sqlite":
+        path = unquote(urlsplit(url).path)
+        if path != "/:memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        else:
+            path = ":memory:"
+        return SqliteDatabase(
+            path,
+            pragmas={
+                "journal_mode": "wal",
+                "busy_timeout": 10_000,
+                "foreign_keys": 1,
+                "synchronous": "normal",
+            },
+        )
+    if scheme in ("postgresql", "postgres"):
+        params = parse_url(url.replace("postgres://", "postgresql://", 1))
+        name = params.pop("database")
+        return PostgresqlDatabase(name, **params)
+    raise DatabaseError(f"unsupported database URL {redact(url)}: use sqlite:/// or postgresql://")
+
+
+def redact(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return parts._replace(netloc=netloc).geturl()
+    return url

@@ -1,0 +1,154 @@
+"""The peewee models: stores and their cursors, orders, updates, postings and events.
+
+Times are stored as naive UTC (``timestamp`` on PostgreSQL, ISO text on
+SQLite) so that both databases sort them the same way; :func:`as_utc`
+turns them back into aware values at the edge.  Uniqueness that matters for
+safety (one order per store and remote id, one pending update per order,
+one posting per posting id) is enforced by the database itself: see the
+migrations, which also hold the partial index peewee cannot declare.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from peewee import (
+    AutoField,
+    BooleanField,
+    CharField,
+    DatabaseProxy,
+    DateTimeField,
+    DecimalField,
+    ForeignKeyField,
+    Model,
+    TextField,
+)
+
+database = DatabaseProxy()
+
+
+def db_time(value: datetime) -> datetime:
+    """An aware datetime as the naive UTC value the database keeps."""
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """A stored naive UTC value as an aware datetime."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class BaseModel(Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+class Store(BaseModel):
+    """A configured store, keyed by its config name, with its sync state and poll lease."""
+
+    id = AutoField()
+    name = CharField(unique=True)
+    platform = CharField()
+    cursor = DateTimeField(null=True)
+    last_poll_at = DateTimeField(null=True)
+    last_success_at = DateTimeField(null=True)
+    last_error = TextField(null=True)
+    lease_owner = CharField(null=True)
+    lease_until = DateTimeField(null=True)
+
+
+class Order(BaseModel):
+    """The local copy of an order: normalized columns, the full normalized JSON and the raw payload."""
+
+    id = AutoField()
+    store = ForeignKeyField(Store, backref="orders", on_delete="RESTRICT")
+    remote_id = CharField()
+    number = CharField()
+    created_at = DateTimeField()
+    updated_at = DateTimeField()
+    customer = CharField(default="")
+    email = CharField(default="")
+    total = DecimalField(max_digits=14, decimal_places=2, auto_round=True)
+    currency = CharField(max_length=3)
+    payment_status = CharField()
+    fulfillment_status = CharField()
+    order_status = CharField()
+    platform_status = CharField(default="")
+    local_status = CharField(default="active")
+    pending = BooleanField(default=False)
+    accounting_state = CharField(default="unposted")
+    accounting_ref = CharField(null=True)
+    posted_at = DateTimeField(null=True)
+    data = TextField()
+    raw = TextField()
+    digest = CharField(max_length=32)
+    ignored_digest = CharField(max_length=32, null=True)
+    downloaded_at = DateTimeField()
+
+    class Meta:
+        table_name = "orders"
+        indexes = ((("store", "remote_id"), True), (("store", "number"), False))
+
+    @property
+    def ref(self) -> str:
+        return f"{self.store.name}:{self.number}"
+
+
+class Update(BaseModel):
+    """A detected change waiting for (or resolved by) a reviewer or a rule."""
+
+    id = AutoField()
+    order = ForeignKeyField(Order, backref="updates", on_delete="RESTRICT")
+    detected_at = DateTimeField()
+    source = CharField(default="store")
+    kinds = CharField()
+    changes = TextField()
+    new_data = TextField(null=True)
+    new_raw = TextField(null=True)
+    new_digest = CharField(max_length=32, null=True)
+    status = CharField(default="pending")
+    resolved_at = DateTimeField(null=True)
+    resolved_by = CharField(null=True)
+    reason = TextField(null=True)
+
+    class Meta:
+        table_name = "order_update"
+
+
+class Posting(BaseModel):
+    """One attempt to put an order in the books; never deleted, only moved between states."""
+
+    id = AutoField()
+    posting_id = CharField(unique=True)
+    order = ForeignKeyField(Order, backref="postings", on_delete="RESTRICT")
+    backend = CharField()
+    document_ref = CharField(null=True)
+    state = CharField()
+    amount = DecimalField(max_digits=14, decimal_places=2, auto_round=True)
+    currency = CharField(max_length=3)
+    created_at = DateTimeField()
+    posted_at = DateTimeField(null=True)
+    settled_at = DateTimeField(null=True)
+    detail = TextField(null=True)
+
+
+class Event(BaseModel):
+    """The audit trail: every action, by a person or a rule, on an order. Never deleted."""
+
+    id = AutoField()
+    at = DateTimeField()
+    actor = CharField()
+    order = ForeignKeyField(Order, backref="events", null=True, on_delete="RESTRICT")
+    action = CharField()
+    detail = TextField(default="")
+
+
+ALL_MODELS = (Store, Order, Update, Posting, Event)

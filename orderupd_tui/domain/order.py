@@ -1,0 +1,203 @@
+"""The platform-neutral order every connector produces and every service compares.
+
+Connectors map their payloads onto :class:`NormalizedOrder`; the rest of the
+program never looks at a platform's raw shape except to store it.  Money is a
+``Decimal`` quantized to the currency's minor unit so that ``19.9`` and
+``19.90`` compare equal and no float error creeps into totals or digests.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from typing import Any
+
+PAYMENT_STATUSES = (
+    "pending",
+    "authorized",
+    "paid",
+    "partially_paid",
+    "partially_refunded",
+    "refunded",
+    "voided",
+    "failed",
+    "unknown",
+)
+FULFILLMENT_STATUSES = ("unfulfilled", "partial", "fulfilled", "unknown")
+ORDER_STATUSES = ("open", "closed", "cancelled")
+
+_CENT = Decimal("0.01")
+
+
+def money(value: Any) -> Decimal:
+    """Parse an amount as the platforms send it (string, int or float) into cents.
+
+    Floats are read through ``repr`` so that ``19.99`` stays ``19.99`` rather
+    than the binary value closest to it.  Values with more than two decimals
+    (BigCommerce sends four) are rounded half-even, which is exact for the
+    ``"19.9900"`` form they use.
+    """
+    if value is None or value == "":
+        return Decimal("0.00")
+    if isinstance(value, float):
+        value = repr(value)
+    try:
+        return Decimal(str(value).strip()).quantize(_CENT, rounding=ROUND_HALF_EVEN)
+    except InvalidOperation as exc:
+        raise ValueError(f"not an amount: {value!r}") from exc
+
+
+def utc(value: datetime) -> datetime:
+    """Return an aware UTC datetime; naive values are taken to be UTC already."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class Address:
+    """A postal address, flattened to the fields every platform has."""
+
+    name: str = ""
+    company: str = ""
+    line1: str = ""
+    line2: str = ""
+    city: str = ""
+    region: str = ""
+    postal_code: str = ""
+    country: str = ""
+    phone: str = ""
+
+    def one_line(self) -> str:
+        """The address as a person would read it on one line, empty parts left out."""
+        parts = [self.name, self.company, self.line1, self.line2, self.city, self.region,
+                 self.postal_code, self.country]
+        return ", ".join(p for p in parts if p)
+
+
+@dataclass(frozen=True)
+class LineItem:
+    """One order line; ``total`` is what the line contributes before order-level tax."""
+
+    sku: str
+    title: str
+    quantity: int
+    unit_price: Decimal
+    total: Decimal
+
+
+@dataclass(frozen=True)
+class NormalizedOrder:
+    """An order as the program reasons about it, whatever platform it came from.
+
+    ``updated_at`` is carried for cursors and display but left out of the
+    digest: a store touching an order without changing it is not a change.
+    """
+
+    remote_id: str
+    number: str
+    created_at: datetime
+    updated_at: datetime
+    currency: str
+    total: Decimal
+    subtotal: Decimal = Decimal("0.00")
+    tax: Decimal = Decimal("0.00")
+    shipping: Decimal = Decimal("0.00")
+    discount: Decimal = Decimal("0.00")
+    refunded: Decimal = Decimal("0.00")
+    payment_status: str = "unknown"
+    fulfillment_status: str = "unknown"
+    order_status: str = "open"
+    platform_status: str = ""
+    customer: str = ""
+    email: str = ""
+    line_items: tuple[LineItem, ...] = ()
+    shipping_address: Address | None = None
+    billing_address: Address | None = None
+    note: str = ""
+    extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        if self.payment_status not in PAYMENT_STATUSES:
+            raise ValueError(f"payment_status {self.payment_status!r} is not normalized")
+        if self.fulfillment_status not in FULFILLMENT_STATUSES:
+            raise ValueError(f"fulfillment_status {self.fulfillment_status!r} is not normalized")
+        if self.order_status not in ORDER_STATUSES:
+            raise ValueError(f"order_status {self.order_status!r} is not normalized")
+
+    @property
+    def cancelled(self) -> bool:
+        return self.order_status == "cancelled"
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form: Decimals as strings, times as ISO-8601 UTC."""
+        return _jsonable(asdict(self))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> NormalizedOrder:
+        """Rebuild an order stored with :meth:`to_dict`."""
+
+        def address(value: dict[str, str] | None) -> Address | None:
+            return Address(**value) if value else None
+
+        return cls(
+            remote_id=data["remote_id"],
+            number=data["number"],
+            created_at=datetime.fromisoformat(data["created_at"]),
+            updated_at=datetime.fromisoformat(data["updated_at"]),
+            currency=data["currency"],
+            total=Decimal(data["total"]),
+            subtotal=Decimal(data["subtotal"]),
+            tax=Decimal(data["tax"]),
+            shipping=Decimal(data["shipping"]),
+            discount=Decimal(data["discount"]),
+            refunded=Decimal(data["refunded"]),
+            payment_status=data["payment_status"],
+            fulfillment_status=data["fulfillment_status"],
+            order_status=data["order_status"],
+            platform_status=data["platform_status"],
+            customer=data["customer"],
+            email=data["email"],
+            line_items=tuple(
+                LineItem(
+                    sku=li["sku"],
+                    title=li["title"],
+                    quantity=int(li["quantity"]),
+                    unit_price=Decimal(li["unit_price"]),
+                    total=Decimal(li["total"]),
+                )
+                for li in data["line_items"]
+            ),
+            shipping_address=address(data.get("shipping_address")),
+            billing_address=address(data.get("billing_address")),
+            note=data.get("note", ""),
+            extra=dict(data.get("extra") or {}),
+        )
+
+    def digest(self) -> str:
+        """A stable content hash that ignores noise.
+
+        Left out: ``updated_at`` (a touch is not a change) and ``extra``
+        (platform details kept for display only).  Keys are sorted, so the
+        order in which a platform lists fields never matters.
+        """
+        data = self.to_dict()
+        del data["updated_at"]
+        del data["extra"]
+        blob = json.dumps(data, sort_keys=True, separators=(",", ":"))
+        return hashlib.blake2b(blob.encode(), digest_size=16).hexdigest()
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return utc(value).isoformat()
+    return value

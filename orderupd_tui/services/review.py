@@ -1,0 +1,197 @@
+"""Accept, ignore, cancel and refresh, for a batch of orders, each succeeding on its own.
+
+Downloads happen first, in bulk per store; only then does each order's
+replacement run, in one transaction per order.  A store that cannot be
+reached therefore changes nothing.  Actions that would reset a posted
+order's books are refused unless the caller confirmed them (``--yes`` or
+the app's modal) and chose what happens to the document.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from orderupd_tui.db.models import Order, Posting, Update
+from orderupd_tui.db.records import UnknownRef, find
+from orderupd_tui.services import resolution
+from orderupd_tui.services.session import Session
+from orderupd_tui.stores.base import RemoteOrder, StoreError
+
+ACTIONS = ("accept", "ignore", "cancel", "refresh")
+PAST = {"accept": "accepted", "ignore": "ignored", "cancel": "cancelled", "refresh": "refreshed"}
+#: Actions that reset a posted order's accounting state.
+RESETTING = ("accept", "cancel", "refresh")
+
+OK, FAILED, USAGE, REFUSED = 0, 1, 2, 3
+
+VoidFn = Callable[[Session, Posting], None]
+"""Voids a posting's document in the books; raises with a one-line message on failure."""
+
+
+@dataclass
+class Outcome:
+    ref: str
+    code: int
+    message: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.code == OK
+
+
+@dataclass
+class BatchResult:
+    action: str
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        codes = {o.code for o in self.outcomes}
+        for code in (REFUSED, USAGE, FAILED):
+            if code in codes:
+                return code
+        return OK
+
+    def summary(self) -> str:
+        """One line: ``18 accepted, 2 failed: main:1012 store unreachable; ...``."""
+        done = sum(o.ok for o in self.outcomes)
+        bad = [o for o in self.outcomes if not o.ok]
+        line = f"{done} {PAST[self.action]}"
+        if bad:
+            line += f", {len(bad)} failed: " + "; ".join(f"{o.ref} {o.message}" for o in bad)
+        return line
+
+
+@dataclass
+class _Item:
+    ref: str
+    order: Order
+    update: Update | None
+    remote: RemoteOrder | None = None
+
+
+def review(
+    session: Session,
+    refs: Sequence[str],
+    action: str,
+    *,
+    confirmed: bool = False,
+    reset: str | None = None,
+    reason: str | None = None,
+    void: VoidFn | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> BatchResult:
+    """Run ``action`` on every ref and report each order's outcome.
+
+    ``reset`` is what happens to a posted order's document: ``keep``
+    (detach) or ``void``; when ``None`` the configured ``on_reset`` decides,
+    and ``ask`` without a choice is refused.
+    """
+    if action not in ACTIONS:
+        raise ValueError(f"unknown action {action!r}")
+    result = BatchResult(action)
+    items = []
+    for ref in refs:
+        item = _prepare(session, ref, action, confirmed, reset, result)
+        if item is not None:
+            items.append(item)
+    if action in ("accept", "refresh"):
+        items = _download(session, items, result)
+    mode = reset or session.settings.accounting.on_reset
+    for done, item in enumerate(items, 1):
+        result.outcomes.append(_carry_out(session, item, action, mode, reason, void))
+        if progress:
+            progress(done, len(items))
+    return result
+
+
+def _prepare(session: Session, ref: str, action: str, confirmed: bool, reset: str | None,
+             result: BatchResult) -> _Item | None:
+    """Look the order up and check it may be acted on; records a refusal otherwise."""
+    try:
+        order = find(ref)
+    except UnknownRef as exc:
+        result.outcomes.append(Outcome(ref, USAGE, str(exc)))
+        return None
+    label = order.ref
+    update = Update.get_or_none((Update.order == order) & (Update.status == "pending"))
+    if action != "refresh" and update is None:
+        result.outcomes.append(Outcome(label, FAILED, "has no pending update"))
+        return None
+    if action in ("accept", "refresh") and not _supports_updates(session, order):
+        result.outcomes.append(Outcome(label, REFUSED, (
+            f"store {order.store.name!r} is Mal's E-Commerce: it cannot re-download orders")))
+        return None
+    if action in RESETTING:
+        refusal = _reset_refusal(session, order, action, confirmed, reset)
+        if refusal:
+            result.outcomes.append(Outcome(label, REFUSED, refusal))
+            return None
+    return _Item(label, order, update)
+
+
+def _supports_updates(session: Session, order: Order) -> bool:
+    try:
+        return session.settings.store(order.store.name).supports_updates
+    except LookupError:
+        return False
+
+
+def _reset_refusal(session: Session, order: Order, action: str, confirmed: bool,
+                   reset: str | None) -> str | None:
+    if order.accounting_state == "unknown":
+        return "its posting's outcome is unknown: settle it first with 'post --reconcile'"
+    if order.accounting_state != "posted":
+        return None
+    document = order.accounting_ref or "its posting"
+    if not confirmed:
+        return (f"is posted as {document}: {action} resets its accounting state; "
+                f"confirm with --yes (and --void or --keep)")
+    if (reset or session.settings.accounting.on_reset) == "ask":
+        return (f"is posted as {document}: say --void to void it in the books or --keep to "
+                f"keep it (it must then not be posted again)")
+    return None
+
+
+def _download(session: Session, items: list[_Item], result: BatchResult) -> list[_Item]:
+    """Re-download every order first, one bulk request per store and chunk."""
+    by_store: dict[str, list[_Item]] = defaultdict(list)
+    for item in items:
+        by_store[item.order.store.name].append(item)
+    ready = []
+    for store, group in by_store.items():
+        try:
+            fetched = session.client(store).fetch([i.order.remote_id for i in group])
+        except StoreError as exc:
+            result.outcomes.extend(Outcome(i.ref, FAILED, str(exc)) for i in group)
+            continue
+        for item in group:
+            item.remote = fetched.get(item.order.remote_id)
+            if item.remote is None:
+                result.outcomes.append(Outcome(
+                    item.ref, FAILED, "the store no longer has this order; the local copy is kept"))
+            else:
+                ready.append(item)
+    return ready
+
+
+def _carry_out(session: Session, item: _Item, action: str, mode: str, reason: str | None,
+               void: VoidFn | None) -> Outcome:
+    voided = False
+    if action in RESETTING and item.order.accounting_state == "posted" and mode == "void":
+        if void is None:
+            return Outcome(item.ref, FAILED, "voiding needs an accounting backend")
+        try:
+            for posting in Posting.select().where(
+                (Posting.order == item.order) & (Posting.state == "posted")
+            ):
+                void(session, posting)
+        except Exception as exc:  # the backend's one-line message; nothing was changed here
+            return Outcome(item.ref, FAILED, f"could not void the document: {exc}")
+        voided = True
+    with session.db.atomic():
+        resolution.apply(item.order, item.update, item.remote, action, actor=session.actor,
+                         reason=reason, voided=voided)
+    return Outcome(item.ref, OK)

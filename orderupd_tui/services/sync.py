@@ -1,0 +1,240 @@
+"""One poll of the stores: new orders in, changes detected, cursors moved only when safe.
+
+The cursor is the heart of not missing anything.  Each poll asks for every
+order updated at or after the cursor, with no upper bound.  The next cursor
+is the newest ``updated_at`` seen, but never later than the store's own
+clock minus a safety margin, so every poll re-reads that margin and an
+order committed late with an earlier timestamp is still picked up.  Re-read
+orders are recognised by digest and raise nothing.  The cursor is written
+only after every page up to it is stored: a failure anywhere leaves it
+where it was.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from orderupd_tui.db.models import Event, Order, Store, Update, as_utc, db_time, utcnow
+from orderupd_tui.db.records import local_copy, order_columns
+from orderupd_tui.domain.changes import diff, kinds_of
+from orderupd_tui.domain.rules import choose
+from orderupd_tui.services import resolution
+from orderupd_tui.services.session import Session
+from orderupd_tui.stores.base import Page, RemoteOrder, StoreError
+
+#: How far behind the store's clock the cursor stays, so late commits are re-read.
+SAFETY_MARGIN = timedelta(minutes=5)
+#: How long a poll may hold a store's lease before another process may take it over.
+LEASE = timedelta(minutes=10)
+#: Rows per INSERT: well under SQLite's bound-variable limit for our column count.
+INSERT_CHUNK = 100
+
+ProgressFn = Callable[[str, int, int], None]
+"""Called with (store name, pages read, orders read) as a poll goes on."""
+
+
+@dataclass
+class StoreResult:
+    """What one store's poll did; ``errors`` is empty when it succeeded."""
+
+    name: str
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[str] = field(default_factory=list)
+    cursor: datetime | None = None
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "new": self.new,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "errors": self.errors,
+            "cursor": self.cursor.isoformat() if self.cursor else None,
+        }
+
+
+def lease_owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def poll_once(
+    session: Session, store: str | None = None, progress: ProgressFn | None = None
+) -> list[StoreResult]:
+    """Poll every configured store, or one; a failing store never stops the others."""
+    names = [store] if store else [s.name for s in session.settings.stores]
+    return [_poll_store(session, name, progress) for name in names]
+
+
+def _poll_store(session: Session, name: str, progress: ProgressFn | None) -> StoreResult:
+    result = StoreResult(name)
+    owner = lease_owner()
+    if not _take_lease(name, owner):
+        result.errors.append(f"store {name!r} is being polled by another process")
+        return result
+    row = session.store_row(name)
+    result.cursor = as_utc(row.cursor)
+    try:
+        client = session.client(name)
+        since = result.cursor or session.settings.store(name).since
+        newest: datetime | None = None
+        pages = orders = 0
+        for page in client.changed_since(since):
+            newest = _store_page(session, row, page, result, newest)
+            pages += 1
+            orders += len(page.orders)
+            if progress:
+                progress(name, pages, orders)
+        cursor = next_cursor(result.cursor, newest, client.store_clock())
+    except StoreError as exc:
+        result.errors.append(str(exc))
+        _finish(name, owner, error=str(exc))
+        return result
+    except BaseException:
+        _finish(name, owner, error="unexpected error (see the log)")
+        raise
+    result.cursor = cursor
+    _finish(name, owner, cursor=cursor)
+    return result
+
+
+def next_cursor(
+    old: datetime | None, newest: datetime | None, clock: datetime | None
+) -> datetime | None:
+    """Where the next poll starts: the newest change seen, held back by the safety margin.
+
+    With nothing seen, a known store clock still lets the cursor advance to
+    the margin, since everything before it was read.  The cursor never moves
+    backwards.
+    """
+    limit = clock - SAFETY_MARGIN if clock else None
+    candidates = [t for t in (newest, limit) if t is not None]
+    if not candidates:
+        return old
+    cursor = min(candidates)
+    return max(cursor, old) if old else cursor
+
+
+def _take_lease(name: str, owner: str) -> bool:
+    """At most one process polls a store at a time; a lease row in the database says who."""
+    now = utcnow()
+    taken = (
+        Store.update(lease_owner=owner, lease_until=now + LEASE, last_poll_at=now)
+        .where(
+            (Store.name == name)
+            & (Store.lease_owner.is_null() | (Store.lease_until < now) | (Store.lease_owner == owner))
+        )
+        .execute()
+    )
+    return bool(taken)
+
+
+def _finish(name: str, owner: str, *, cursor: datetime | None = None, error: str | None = None) -> None:
+    values: dict[object, object] = {Store.lease_owner: None, Store.lease_until: None}
+    if error is None:
+        values.update({Store.last_success_at: utcnow(), Store.last_error: None})
+        if cursor is not None:
+            values[Store.cursor] = db_time(cursor)
+    else:
+        values[Store.last_error] = error
+    Store.update(values).where((Store.name == name) & (Store.lease_owner == owner)).execute()
+
+
+def _store_page(
+    session: Session, store: Store, page: Page, result: StoreResult, newest: datetime | None
+) -> datetime | None:
+    """Store one page in one transaction; returns the newest ``updated_at`` seen so far."""
+    latest = {r.order.remote_id: r for r in _newest_copies(page.orders)}
+    if not latest:
+        return newest
+    page_newest = max(r.order.updated_at for r in latest.values())
+    newest = page_newest if newest is None else max(newest, page_newest)
+    with session.db.atomic():
+        known = {
+            row.remote_id: row
+            for row in Order.select(
+                Order.id, Order.remote_id, Order.digest, Order.ignored_digest, Order.pending
+            ).where((Order.store == store) & (Order.remote_id.in_(list(latest))))
+        }
+        fresh = []
+        for remote_id, remote in latest.items():
+            digest = remote.order.digest()
+            row = known.get(remote_id)
+            if row is None:
+                fresh.append({**order_columns(remote, digest), "store": store.id,
+                              "remote_id": remote_id})
+            elif digest in (row.digest, row.ignored_digest):
+                result.unchanged += 1
+            elif _apply_change(session, store, row.id, remote, digest):
+                result.updated += 1
+            else:
+                result.unchanged += 1
+        for start in range(0, len(fresh), INSERT_CHUNK):
+            Order.insert_many(fresh[start:start + INSERT_CHUNK]).execute()
+        result.new += len(fresh)
+    return newest
+
+
+def _newest_copies(orders: list[RemoteOrder]) -> Iterator[RemoteOrder]:
+    """Orders changing while a poll pages may appear twice; keep the newest copy of each."""
+    best: dict[str, RemoteOrder] = {}
+    for remote in orders:
+        seen = best.get(remote.order.remote_id)
+        if seen is None or remote.order.updated_at >= seen.order.updated_at:
+            best[remote.order.remote_id] = remote
+    return iter(best.values())
+
+
+def _apply_change(session: Session, store: Store, order_id: int, remote: RemoteOrder,
+                  digest: str) -> bool:
+    """Handle a store copy that differs from the local one; False if it was already raised."""
+    order = Order.select(Order, Store).join(Store).where(Order.id == order_id).get()
+    pending = Update.get_or_none((Update.order == order) & (Update.status == "pending"))
+    if pending is not None and pending.new_digest == digest:
+        return False
+    changes = diff(local_copy(order), remote.order)
+    detected = [k for k in kinds_of(changes) if k in session.settings.detect]
+    if not detected:
+        resolution.replace_copy(order, remote, digest)
+        if pending is not None:
+            resolution.close_update(pending, "accepted", "poll",
+                                    "the store's newer copy differs only in undetected kinds")
+        return True
+    posted = order.accounting_state == "posted"
+    rule = choose(session.settings.rules, detected, posted)
+    if pending is None:
+        pending = Update(order=order, detected_at=utcnow(), source="store", status="pending")
+        order.pending = True
+        order.save(only=[Order.pending])
+    pending.kinds = ",".join(detected)
+    pending.changes = json.dumps([c.to_dict() for c in changes])
+    pending.new_data = json.dumps(remote.order.to_dict(), separators=(",", ":"))
+    pending.new_raw = json.dumps(remote.raw, separators=(",", ":"))
+    pending.new_digest = digest
+    pending.save()
+    Event.create(at=utcnow(), actor="poll", order=order, action="update detected",
+                 detail=" · ".join(f"{c.field} {c.old}→{c.new}" for c in changes)[:500])
+    if rule is not None and _rule_may_act(session, rule.action, posted):
+        resolution.apply(order, pending, remote, rule.action, actor=rule.actor,
+                         reason=f"automatic: rule {rule.index} ({rule.action})")
+    return True
+
+
+def _rule_may_act(session: Session, action: str, posted: bool) -> bool:
+    """A rule resets a posted order's books only when the config says to keep the document.
+
+    With ``on_reset: ask`` a person must decide, and ``void`` needs the
+    accounting backend, which a poll does not drive: both stay in review.
+    """
+    if action == "review":
+        return False
+    if posted and action != "ignore":
+        return session.settings.accounting.on_reset == "keep"
+    return True
+

@@ -1,0 +1,473 @@
+"""Mal's E-Commerce: the cart pushes each completed order once, as a "remote call".
+
+Mal's has no API to list or re-download orders, so this module is a small
+HTTP receiver for those calls plus a client that reads what it received.
+The receiver writes every call to an append-only JSONL spool and fsyncs it
+*before* answering, so a call the cart saw answered is never lost; the
+client turns the spooled calls into orders on the next poll.  Nothing here
+can see a later change to an order, hence ``supports_updates = False``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from orderupd_tui.domain.order import Address, LineItem, NormalizedOrder, money, utc
+from orderupd_tui.stores.base import Page, RemoteOrder, StoreError, StoreUnsupported
+
+log = logging.getLogger(__name__)
+
+#: Where the cart's call is received: ``http://HOST:PORT/remote-call``.
+REMOTE_CALL_PATH = "/remote-call"
+#: The spool file inside the directory given to the receiver and the client.
+SPOOL_NAME = "mals-remote-calls.jsonl"
+#: Calls are stamped just before they are written, so a poll reading the spool
+#: while a call is being written could see a later stamp on an earlier line;
+#: reading this far back before ``since`` keeps such a call from being skipped.
+#: Rereading a few calls is harmless: the services match orders by remote id.
+SPOOL_GRACE = timedelta(minutes=1)
+#: A remote call is a few kilobytes; anything this big is not one.
+MAX_BODY = 1 << 20
+PAGE_SIZE = 100
+
+#: Payment methods paid outside the cart (a cheque or money order in the post):
+#: the order is complete but the money has not arrived.  Every other method
+#: (Card, PayPal, gateways) has taken the payment before the call is made.
+OFFLINE_METHODS = frozenset({"check", "cheque", "mo", "money order", "invoice", "cod", "offline"})
+
+
+# --- the cart string and the call's fields --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CartItem:
+    """One ``desc:qty:price:ship_units:scode`` entry of the ``cart`` field."""
+
+    description: str
+    quantity: int
+    price: Decimal
+    ship_units: str
+    stock_code: str
+
+
+def parse_cart(cart: str) -> list[CartItem]:
+    """Split the ``~``-separated cart string into its items.
+
+    Each item is split from the right, so a description that itself holds a
+    colon stays whole; the four fields after it never do.
+    """
+    items = []
+    for entry in cart.split("~"):
+        if not entry.strip():
+            continue
+        parts = entry.rsplit(":", 4)
+        if len(parts) != 5:
+            raise ValueError(f"cart item {entry!r} is not desc:qty:price:ship_units:scode")
+        description, quantity, price, ship_units, stock_code = parts
+        try:
+            count = int(Decimal(quantity.strip()))
+        except ArithmeticError as exc:
+            raise ValueError(f"cart item {entry!r}: quantity {quantity!r}") from exc
+        items.append(CartItem(description.strip(), count, money(price), ship_units.strip(),
+                              stock_code.strip()))
+    return items
+
+
+def normalize(fields: Mapping[str, str], received_at: datetime,
+              currency: str = "USD") -> NormalizedOrder:
+    """Map one remote call's fields onto :class:`NormalizedOrder`.
+
+    Times are the moment the call was received: the call is made when the
+    order completes, and Mal's own ``date`` ("21 May 2010 - 19:00") has no
+    time zone, so it is kept in ``extra`` for display only.  The call's
+    ``currency`` is a code (0 for "$") that names no ISO currency, so the
+    store's configured ``currency`` is used.  Raises ``ValueError`` with one
+    line naming the order on a missing or malformed field.
+    """
+    try:
+        return _normalize(fields, utc(received_at), currency)
+    except (KeyError, ValueError) as exc:
+        problem = f"missing field {exc.args[0]!r}" if isinstance(exc, KeyError) else str(exc)
+        raise ValueError(f"Mal's order {fields.get('id', '?')}: {problem}") from exc
+
+
+def _normalize(fields: Mapping[str, str], received_at: datetime,
+               currency: str) -> NormalizedOrder:
+    order_id = fields["id"].strip()
+    if not order_id:
+        raise ValueError("empty id")
+    lines = tuple(
+        LineItem(sku=i.stock_code, title=i.description, quantity=i.quantity, unit_price=i.price,
+                 total=money(i.price * i.quantity))
+        for i in parse_cart(fields.get("cart", ""))
+    )
+    method = fields.get("method", "").strip()
+    if not method:
+        payment = "unknown"
+    elif method.lower() in OFFLINE_METHODS:
+        payment = "pending"
+    else:
+        payment = "paid"
+    extra = {k: fields[k] for k in ("date", "method", "currency", "voucher", "giftvcode",
+                                    "shipping_calc", "sd") if fields.get(k)}
+    return NormalizedOrder(
+        remote_id=order_id,
+        number=order_id,
+        created_at=received_at,
+        updated_at=received_at,
+        currency=currency,
+        total=money(fields["total"]),
+        subtotal=money(fields.get("subtotal")),
+        tax=money(fields.get("tax")),
+        shipping=money(fields.get("shipping")),
+        discount=money(fields.get("discount") or fields.get("vval")),
+        payment_status=payment,
+        fulfillment_status="unfulfilled",
+        order_status="open",
+        customer=(fields.get("inv_name") or fields.get("del_name") or "").strip(),
+        email=fields.get("email", "").strip(),
+        line_items=lines,
+        shipping_address=_address(fields, "del", "del_tel"),
+        billing_address=_address(fields, "inv", "tel"),
+        extra=extra,
+    )
+
+
+def _address(fields: Mapping[str, str], prefix: str, phone: str) -> Address | None:
+    def get(name: str) -> str:
+        return fields.get(f"{prefix}_{name}", "").strip()
+
+    address = Address(
+        name=get("name"),
+        company=get("company"),
+        line1=get("addr1"),
+        line2=get("addr2"),  # Mal's says "usually the city", but it is whatever was typed
+        region=get("state"),
+        postal_code=get("zip"),
+        country=get("country"),
+        phone=fields.get(phone, "").strip(),
+    )
+    return address if address != Address() else None
+
+
+# --- the spool ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SpooledCall:
+    """One received call as written to the spool."""
+
+    received_at: datetime
+    fields: dict[str, str]
+
+    def to_json(self) -> str:
+        return json.dumps({"received_at": self.received_at.isoformat(), "fields": self.fields},
+                          ensure_ascii=False, sort_keys=True)
+
+
+def read_spool(spool_dir: Path) -> Iterator[SpooledCall]:
+    """Every call in the spool, oldest first.
+
+    A line that does not parse is a write cut short by a crash; it was never
+    answered, so the cart still counts it as not delivered, and it is skipped.
+    """
+    path = spool_dir / SPOOL_NAME
+    try:
+        handle = path.open(encoding="utf-8")
+    except FileNotFoundError:
+        return
+    with handle:
+        for line in handle:
+            try:
+                record = json.loads(line)
+                yield SpooledCall(datetime.fromisoformat(record["received_at"]),
+                                  {str(k): str(v) for k, v in record["fields"].items()})
+            except (ValueError, KeyError, TypeError, AttributeError):
+                log.warning("skipping a damaged line in %s", path)
+
+
+class Spool:
+    """The append-only file the receiver writes, with the order ids already in it."""
+
+    def __init__(self, spool_dir: Path) -> None:
+        self.path = spool_dir / SPOOL_NAME
+        self._lock = threading.Lock()
+        spool_dir.mkdir(parents=True, exist_ok=True)
+        self._seen = {c.fields.get("id", "") for c in read_spool(spool_dir)}
+        self._end_torn_line()
+
+    def add(self, fields: dict[str, str]) -> bool:
+        """Append and fsync one call; False (and nothing written) for an order id already held."""
+        with self._lock:
+            if fields["id"] in self._seen:
+                return False
+            call = SpooledCall(datetime.now(UTC), fields)
+            created = not self.path.exists()
+            with self.path.open("a", encoding="utf-8") as handle:
+                handle.write(call.to_json() + "\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+            if created:
+                _fsync_dir(self.path.parent)
+            self._seen.add(fields["id"])
+            return True
+
+    def _end_torn_line(self) -> None:
+        """Close a line left unfinished by a crash, so the next call starts on its own line."""
+        try:
+            with self.path.open("rb+") as handle:
+                handle.seek(0, os.SEEK_END)
+                if handle.tell() == 0:
+                    return
+                handle.seek(-1, os.SEEK_END)
+                if handle.read(1) != b"\n":
+                    handle.write(b"\n")
+                    handle.flush()
+                    os.fsync(handle.fileno())
+        except FileNotFoundError:
+            pass
+
+
+def _fsync_dir(path: Path) -> None:
+    """Make a new file's directory entry durable too (POSIX; a no-op where unsupported)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+# --- the receiver -------------------------------------------------------------------------
+
+
+def parse_listen(listen: str) -> tuple[str, int]:
+    """``HOST:PORT`` (``[::1]:PORT`` for IPv6) as a bind address; raises ValueError otherwise."""
+    host, sep, port = listen.strip().rpartition(":")
+    host = host.strip("[]")
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ValueError(f"listen must be HOST:PORT, not {listen!r}")
+    return host, int(port)
+
+
+class MalsReceiver:
+    """An HTTP server for the cart's remote calls at ``/remote-call`` (POST form or GET query).
+
+    Each call is checked (an ``id``; the configured Mals ID if one is set),
+    written durably to the spool, and only then answered 200.  A second call
+    for an order id already spooled is answered 200 too, so the cart stops
+    resending, but is not written again.  Runs in a background thread.
+    """
+
+    def __init__(self, listen: str, spool_dir: Path, username: str | None = None) -> None:
+        self.bind = parse_listen(listen)
+        self.spool_dir = spool_dir
+        self.username = username.strip() if username else None
+        self._spool: Spool | None = None
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def address(self) -> tuple[str, int]:
+        """The bound host and port (the real port when ``listen`` asked for port 0)."""
+        if self._server is None:
+            return self.bind
+        host, port = self._server.server_address[:2]
+        return str(host), int(port)
+
+    @property
+    def url(self) -> str:
+        host, port = self.address
+        return f"http://{f'[{host}]' if ':' in host else host}:{port}{REMOTE_CALL_PATH}"
+
+    def start(self) -> None:
+        """Open the spool and start listening; a port in use becomes one StoreError line."""
+        self._spool = Spool(self.spool_dir)
+        server_class = _Server6 if ":" in self.bind[0] else _Server
+        try:
+            self._server = server_class(self.bind, _Handler, self)
+        except OSError as exc:
+            host, port = self.bind
+            raise StoreError(f"cannot listen on {host}:{port} for Mal's remote calls: "
+                             f"{exc.strerror or exc}") from exc
+        self._thread = threading.Thread(target=self._server.serve_forever,
+                                        name=f"mals-receiver-{self.address[1]}", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+    def __enter__(self) -> MalsReceiver:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def receive(self, fields: dict[str, str]) -> tuple[HTTPStatus, str]:
+        """Check and spool one call; the status and one-line text to answer with."""
+        order_id = fields.get("id", "").strip()
+        if not order_id:
+            return HTTPStatus.BAD_REQUEST, "refused: the call has no order id"
+        caller = fields.get("username", "").strip()
+        if self.username and caller.lower() != self.username.lower():
+            return HTTPStatus.FORBIDDEN, (
+                f"refused: Mals ID {caller or '(none)'} is not this store's ({self.username})"
+            )
+        if self._spool is None:
+            raise RuntimeError("MalsReceiver.receive() before start()")
+        fields = {**fields, "id": order_id}
+        try:
+            stored = self._spool.add(fields)
+        except OSError as exc:
+            log.error("could not store Mal's order %s: %s", order_id, exc)
+            return HTTPStatus.INTERNAL_SERVER_ERROR, f"not stored: {exc.strerror or exc}"
+        if not stored:
+            return HTTPStatus.OK, f"duplicate: order {order_id} was already received"
+        return HTTPStatus.OK, f"stored: order {order_id}"
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, bind: tuple[str, int], handler: type[BaseHTTPRequestHandler],
+                 receiver: MalsReceiver) -> None:
+        self.receiver = receiver
+        super().__init__(bind, handler)
+
+
+class _Server6(_Server):
+    address_family = socket.AF_INET6
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    server_version = "orderupd-tui"
+
+    def do_GET(self) -> None:
+        url = urlsplit(self.path)
+        if url.path != REMOTE_CALL_PATH:
+            self._answer(HTTPStatus.NOT_FOUND, f"not found: calls go to {REMOTE_CALL_PATH}")
+            return
+        self._handle(url.query.encode("latin-1"))
+
+    def do_POST(self) -> None:
+        if urlsplit(self.path).path != REMOTE_CALL_PATH:
+            self._answer(HTTPStatus.NOT_FOUND, f"not found: calls go to {REMOTE_CALL_PATH}")
+            return
+        kind = self.headers.get_content_type()
+        if self.headers.get("Content-Type") and kind != "application/x-www-form-urlencoded":
+            self._answer(HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+                         f"refused: expected a urlencoded form, not {kind}")
+            return
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if not 0 <= length <= MAX_BODY:
+            self._answer(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "refused: not a remote call's size")
+            return
+        self._handle(self.rfile.read(length))
+
+    def _handle(self, body: bytes) -> None:
+        status, text = self.server.receiver.receive(_form(body))
+        self._answer(status, text)
+
+    def _answer(self, status: HTTPStatus, text: str) -> None:
+        data = (text + "\n").encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Requests go to the log, never to stderr, which the full-screen app owns."""
+        log.debug("remote call %s: " + format, self.client_address[0], *args)
+
+
+def _form(body: bytes) -> dict[str, str]:
+    """A urlencoded form as a flat dict (first value wins), in UTF-8 or else Latin-1."""
+    text = body.decode("latin-1")
+    try:
+        parsed = parse_qs(text, keep_blank_values=True, encoding="utf-8", errors="strict")
+    except UnicodeDecodeError:
+        parsed = parse_qs(text, keep_blank_values=True, encoding="latin-1")
+    return {key: values[0] for key, values in parsed.items()}
+
+
+# --- the client ---------------------------------------------------------------------------
+
+
+class MalsClient:
+    """The StoreClient for a Mal's store: new orders from the spool, and nothing else."""
+
+    supports_updates = False
+
+    def __init__(self, name: str, spool_dir: Path, currency: str = "USD") -> None:
+        self.name = name
+        self.spool_dir = spool_dir
+        self.currency = currency
+
+    def changed_since(self, since: datetime) -> Iterator[Page]:
+        """Spooled calls received since ``since`` (less :data:`SPOOL_GRACE`), as orders.
+
+        A call that cannot be read as an order stops the poll with one line,
+        like a bad answer from any other store.
+        """
+        start = utc(since) - SPOOL_GRACE
+        seen: set[str] = set()
+        batch: list[RemoteOrder] = []
+        number = 0
+        for call in read_spool(self.spool_dir):
+            order_id = call.fields.get("id", "")
+            if utc(call.received_at) < start or order_id in seen:
+                continue
+            seen.add(order_id)
+            try:
+                order = normalize(call.fields, call.received_at, self.currency)
+            except ValueError as exc:
+                raise StoreError(f"store {self.name!r}: {exc}") from exc
+            raw = {"received_at": call.received_at.isoformat(), "fields": call.fields}
+            batch.append(RemoteOrder(order, raw))
+            if len(batch) == PAGE_SIZE:
+                number += 1
+                yield Page(batch, number)
+                batch = []
+        if batch:
+            yield Page(batch, number + 1)
+
+    def store_clock(self) -> datetime | None:
+        """None: the calls are stamped with this machine's clock, so there is no other."""
+        return None
+
+    def fetch(self, remote_ids: Sequence[str]) -> dict[str, RemoteOrder]:
+        raise StoreUnsupported(
+            f"store {self.name!r} is Mal's E-Commerce: it cannot re-download orders"
+        )
+
+    def close(self) -> None:
+        """Nothing to release: the spool is opened per read."""

@@ -1,0 +1,142 @@
+"""WooCommerce (REST API v3): order payloads normalized, and the client that pages through them.
+
+WooCommerce keeps one ``status`` per order that mixes payment and
+fulfilment, so the normalized statuses are read off a table, corrected by
+the refunds the order lists.  Its ``_gmt`` dates carry no zone mark but are
+UTC; the unsuffixed ones are in the shop's zone and are never used.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from orderupd_tui.domain.order import Address, LineItem, NormalizedOrder, money, utc
+
+#: status -> (payment, fulfillment, order).  ``pending`` and ``on-hold`` both
+#: await payment (on-hold: an offline method like bank transfer); ``failed``
+#: stays open because the customer may still pay it from their account.
+STATUSES: dict[str, tuple[str, str, str]] = {
+    "pending": ("pending", "unfulfilled", "open"),
+    "processing": ("paid", "unfulfilled", "open"),
+    "on-hold": ("pending", "unfulfilled", "open"),
+    "completed": ("paid", "fulfilled", "closed"),
+    "cancelled": ("voided", "unfulfilled", "cancelled"),
+    "refunded": ("refunded", "unknown", "closed"),
+    "failed": ("failed", "unfulfilled", "open"),
+}
+#: Statuses added by plugins (``shipped``, ``checkout-draft``...) say nothing we can rely on.
+UNKNOWN_STATUS = ("unknown", "unknown", "open")
+
+
+def normalize(raw: dict[str, Any]) -> NormalizedOrder:
+    """Map one order of ``GET /wp-json/wc/v3/orders`` onto :class:`NormalizedOrder`.
+
+    Raises ``ValueError`` with one line naming the order when a field the
+    program relies on is missing or malformed.
+    """
+    try:
+        return _normalize(raw)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"WooCommerce order {raw.get('id', '?')}: {_problem(exc)}") from exc
+
+
+def _normalize(raw: dict[str, Any]) -> NormalizedOrder:
+    status = str(raw["status"])
+    payment, fulfillment, order_status = STATUSES.get(status, UNKNOWN_STATUS)
+    total = money(raw["total"])
+    # Refund stubs carry negative totals; the order's own total is never reduced by them.
+    refunded = -sum((money(r.get("total")) for r in raw.get("refunds") or ()), Decimal("0.00"))
+    if status == "cancelled" and raw.get("date_paid_gmt"):
+        payment = "paid"  # cancelled after payment and not refunded: the money is still held
+    if refunded > 0 and payment != "refunded":
+        payment = "refunded" if refunded >= total else "partially_refunded"
+    lines = tuple(_line(li) for li in raw.get("line_items") or ())
+    billing = raw.get("billing") or {}
+    shipping = raw.get("shipping") or {}
+    return NormalizedOrder(
+        remote_id=str(raw["id"]),
+        number=str(raw.get("number") or raw["id"]),
+        created_at=_gmt(raw["date_created_gmt"]),
+        updated_at=_gmt(raw.get("date_modified_gmt") or raw["date_created_gmt"]),
+        currency=str(raw["currency"]),
+        total=total,
+        subtotal=sum((money(li.get("subtotal")) for li in raw.get("line_items") or ()),
+                     Decimal("0.00")),
+        tax=money(raw.get("total_tax")),
+        shipping=money(raw.get("shipping_total")),
+        discount=money(raw.get("discount_total")),
+        refunded=refunded,
+        payment_status=payment,
+        fulfillment_status=fulfillment,
+        order_status=order_status,
+        platform_status=status,
+        customer=_person(billing) or _person(shipping),
+        email=str(billing.get("email") or ""),
+        line_items=lines,
+        shipping_address=_address(shipping),
+        billing_address=_address(billing),
+        note=str(raw.get("customer_note") or ""),
+        extra=_extra(raw),
+    )
+
+
+def _gmt(value: str) -> datetime:
+    """WooCommerce's ``*_gmt`` fields: ISO-8601 without a zone mark, meaning UTC."""
+    return utc(datetime.fromisoformat(value))
+
+
+def _line(item: dict[str, Any]) -> LineItem:
+    quantity = int(item.get("quantity") or 0)
+    total = money(item.get("total"))
+    price = item.get("price")
+    unit = money(price) if price not in (None, "") else _per_unit(money(item.get("subtotal")),
+                                                                  quantity)
+    return LineItem(
+        sku=str(item.get("sku") or ""),
+        title=html.unescape(str(item.get("name") or "")),
+        quantity=quantity,
+        unit_price=unit,
+        total=total,
+    )
+
+
+def _per_unit(amount: Decimal, quantity: int) -> Decimal:
+    return money(amount / quantity) if quantity else amount
+
+
+def _name(part: dict[str, Any]) -> str:
+    return " ".join(str(part.get(k) or "").strip() for k in ("first_name", "last_name")).strip()
+
+
+def _person(part: dict[str, Any]) -> str:
+    return _name(part) or str(part.get("company") or "")
+
+
+def _address(part: dict[str, Any]) -> Address | None:
+    """The address, or None when the order has none (WooCommerce sends all fields empty)."""
+    address = Address(
+        name=_name(part),
+        company=str(part.get("company") or ""),
+        line1=str(part.get("address_1") or ""),
+        line2=str(part.get("address_2") or ""),
+        city=str(part.get("city") or ""),
+        region=str(part.get("state") or ""),
+        postal_code=str(part.get("postcode") or ""),
+        country=str(part.get("country") or ""),
+        phone=str(part.get("phone") or ""),
+    )
+    return address if address != Address() else None
+
+
+def _extra(raw: dict[str, Any]) -> dict[str, str]:
+    keys = ("payment_method_title", "transaction_id", "customer_id")
+    return {k: str(raw[k]) for k in keys if raw.get(k) not in (None, "", 0)}
+
+
+def _problem(exc: Exception) -> str:
+    if isinstance(exc, KeyError):
+        return f"missing field {exc.args[0]!r}"
+    return str(exc) or type(exc).__name__
