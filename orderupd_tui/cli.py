@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 
 from orderupd_tui import paths
 from orderupd_tui.config import ConfigError, Settings, load, locate
@@ -168,6 +170,22 @@ def _poll(session: Session, args: argparse.Namespace) -> int:
     if args.watch and not session.settings.poll_interval:
         raise UsageError("poll --watch needs a poll_interval above 0 in the config")
     progress = _Progress()
+    if args.watch:
+        signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        return _poll_loop(session, args, progress)
+    except KeyboardInterrupt:
+        progress.clear()
+        if args.watch:
+            return 0
+        raise
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _poll_loop(session: Session, args: argparse.Namespace, progress: _Progress) -> int:
     while True:
         results = sync.poll_once(session, args.store, progress)
         progress.clear()
@@ -269,11 +287,11 @@ def _review(session: Session, args: argparse.Namespace) -> int:
     return result.exit_code
 
 
-def _json_array(rows: object) -> None:
+def _json_array(rows: Iterable[dict[str, Any]]) -> None:
     """Stream a JSON array row by row, so a million orders never sit in memory at once."""
     out = sys.stdout
     out.write("[")
-    for i, row in enumerate(rows):  # type: ignore[call-overload]
+    for i, row in enumerate(rows):
         out.write(("," if i else "") + json.dumps(row))
     out.write("]\n")
 

@@ -66,10 +66,11 @@ class Store(BaseModel):
 
 
 class Order(BaseModel):
-    """The local copy of an order: normalized columns, the full normalized JSON and the raw payload."""
+    """The local copy of an order: normalized columns, the normalized JSON and the raw payload."""
 
     id = AutoField()
     store = ForeignKeyField(Store, backref="orders", on_delete="RESTRICT")
+    store_id: int  # the foreign key's raw value, which peewee exposes without a query
     remote_id = CharField()
     number = CharField()
     created_at = DateTimeField()
@@ -88,7 +89,7 @@ class Order(BaseModel):
     accounting_ref = CharField(null=True)
     posted_at = DateTimeField(null=True)
     data = TextField()
-    raw = TextField()
+    payload = TextField()
     digest = CharField(max_length=32)
     ignored_digest = CharField(max_length=32, null=True)
     downloaded_at = DateTimeField()
@@ -107,12 +108,13 @@ class Update(BaseModel):
 
     id = AutoField()
     order = ForeignKeyField(Order, backref="updates", on_delete="RESTRICT")
+    order_id: int
     detected_at = DateTimeField()
     source = CharField(default="store")
     kinds = CharField()
     changes = TextField()
     new_data = TextField(null=True)
-    new_raw = TextField(null=True)
+    new_payload = TextField(null=True)
     new_digest = CharField(max_length=32, null=True)
     status = CharField(default="pending")
     resolved_at = DateTimeField(null=True)
@@ -129,6 +131,7 @@ class Posting(BaseModel):
     id = AutoField()
     posting_id = CharField(unique=True)
     order = ForeignKeyField(Order, backref="postings", on_delete="RESTRICT")
+    order_id: int
     backend = CharField()
     document_ref = CharField(null=True)
     state = CharField()

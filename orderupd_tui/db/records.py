@@ -34,7 +34,7 @@ def order_columns(remote: RemoteOrder, digest: str) -> dict[str, Any]:
         "order_status": order.order_status,
         "platform_status": order.platform_status,
         "data": json.dumps(order.to_dict(), separators=(",", ":")),
-        "raw": json.dumps(remote.raw, separators=(",", ":")),
+        "payload": json.dumps(remote.raw, separators=(",", ":")),
         "digest": digest,
         "downloaded_at": utcnow(),
     }

@@ -102,4 +102,4 @@ def render(value: Any) -> str:
 
 def _line(item: LineItem) -> str:
     label = item.sku or item.title
-    return f"{item.quantity}× {label} @ {item.unit_price}"
+    return f"{item.quantity} x {label} @ {item.unit_price}"

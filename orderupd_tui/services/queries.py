@@ -44,7 +44,8 @@ def orders_json(pending_only: bool = False) -> Iterator[dict[str, Any]]:
 
 def _previous_postings(order_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
     found: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    query = Posting.select().where(
+    query = Posting.select(Posting.order, Posting.document_ref, Posting.state, Posting.posted_at)
+    query = query.where(
         Posting.order.in_(order_ids) & Posting.state.in_(PREVIOUS_STATES)
     ).order_by(Posting.id)
     for p in query:

@@ -23,13 +23,16 @@ def replace_copy(order: Order, remote: RemoteOrder, digest: str) -> None:
     order.ignored_digest = None
 
 
-def close_update(update: Update, status: str, actor: str, reason: str | None = None) -> None:
+def close_update(
+    order: Order, update: Update, status: str, actor: str, reason: str | None = None
+) -> None:
     update.status = status
     update.resolved_at = utcnow()
     update.resolved_by = actor
     update.reason = reason
     update.save()
-    Order.update(pending=False).where(Order.id == update.order_id).execute()
+    Order.update(pending=False).where(Order.id == order.id).execute()
+    order.pending = False
 
 
 def detach_postings(order: Order, actor: str, *, voided: bool = False) -> list[str]:
@@ -84,5 +87,5 @@ def apply(
     if action != "ignore" and order.accounting_state == "posted":
         detach_postings(order, actor, voided=voided)
     if update is not None:
-        close_update(update, CLOSED_AS.get(action, "accepted"), actor, reason)
+        close_update(order, update, CLOSED_AS.get(action, "accepted"), actor, reason)
     Event.create(at=utcnow(), actor=actor, order=order, action=action, detail=reason or "")

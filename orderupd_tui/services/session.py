@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import getpass
 from collections.abc import Callable
+
 from peewee import Database
 
 from orderupd_tui.config import Settings, StoreSettings

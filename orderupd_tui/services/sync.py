@@ -84,10 +84,9 @@ def _poll_store(session: Session, name: str, progress: ProgressFn | None) -> Sto
         client = session.client(name)
         since = result.cursor or session.settings.store(name).since
         newest: datetime | None = None
-        pages = orders = 0
-        for page in client.changed_since(since):
+        orders = 0
+        for pages, page in enumerate(client.changed_since(since), 1):
             newest = _store_page(session, row, page, result, newest)
-            pages += 1
             orders += len(page.orders)
             if progress:
                 progress(name, pages, orders)
@@ -128,14 +127,20 @@ def _take_lease(name: str, owner: str) -> bool:
         Store.update(lease_owner=owner, lease_until=now + LEASE, last_poll_at=now)
         .where(
             (Store.name == name)
-            & (Store.lease_owner.is_null() | (Store.lease_until < now) | (Store.lease_owner == owner))
+            & (
+                Store.lease_owner.is_null()
+                | (Store.lease_until < now)
+                | (Store.lease_owner == owner)
+            )
         )
         .execute()
     )
     return bool(taken)
 
 
-def _finish(name: str, owner: str, *, cursor: datetime | None = None, error: str | None = None) -> None:
+def _finish(
+    name: str, owner: str, *, cursor: datetime | None = None, error: str | None = None
+) -> None:
     values: dict[object, object] = {Store.lease_owner: None, Store.lease_until: None}
     if error is None:
         values.update({Store.last_success_at: utcnow(), Store.last_error: None})
@@ -203,7 +208,7 @@ def _apply_change(session: Session, store: Store, order_id: int, remote: RemoteO
     if not detected:
         resolution.replace_copy(order, remote, digest)
         if pending is not None:
-            resolution.close_update(pending, "accepted", "poll",
+            resolution.close_update(order, pending, "accepted", "poll",
                                     "the store's newer copy differs only in undetected kinds")
         return True
     posted = order.accounting_state == "posted"
@@ -215,7 +220,7 @@ def _apply_change(session: Session, store: Store, order_id: int, remote: RemoteO
     pending.kinds = ",".join(detected)
     pending.changes = json.dumps([c.to_dict() for c in changes])
     pending.new_data = json.dumps(remote.order.to_dict(), separators=(",", ":"))
-    pending.new_raw = json.dumps(remote.raw, separators=(",", ":"))
+    pending.new_payload = json.dumps(remote.raw, separators=(",", ":"))
     pending.new_digest = digest
     pending.save()
     Event.create(at=utcnow(), actor="poll", order=order, action="update detected",

@@ -52,7 +52,9 @@ def test_an_example_migration_upgrades_in_place(tmp_path):
 def test_a_database_newer_than_the_program_is_refused(tmp_path):
     url = f"sqlite:///{tmp_path / 'new.db'}"
     db = open_database(url)
-    db.execute_sql("INSERT INTO schema_migration (name, applied) VALUES ('0007_future', '2030-01-01')")
+    db.execute_sql(
+        "INSERT INTO schema_migration (name, applied) VALUES ('0007_future', '2030-01-01')"
+    )
     db.close()
     with pytest.raises(DatabaseError, match="schema version 7, newer than this program knows"):
         open_database(url)
@@ -64,7 +66,7 @@ def test_one_pending_update_per_order_is_enforced_by_the_database(db_url):
     order = Order.create(store=store, remote_id="1", number="1001", created_at=utcnow(),
                          updated_at=utcnow(), total="1.00", currency="USD",
                          payment_status="paid", fulfillment_status="unfulfilled",
-                         order_status="open", data="{}", raw="{}", digest="d",
+                         order_status="open", data="{}", payload="{}", digest="d",
                          downloaded_at=utcnow())
     Update.create(order=order, detected_at=utcnow(), kinds="totals", changes="[]")
     Update.create(order=order, detected_at=utcnow(), kinds="totals", changes="[]",
@@ -75,7 +77,7 @@ def test_one_pending_update_per_order_is_enforced_by_the_database(db_url):
         Order.create(store=store, remote_id="1", number="1001", created_at=utcnow(),
                      updated_at=utcnow(), total="1.00", currency="USD",
                      payment_status="paid", fulfillment_status="unfulfilled",
-                     order_status="open", data="{}", raw="{}", digest="d",
+                     order_status="open", data="{}", payload="{}", digest="d",
                      downloaded_at=utcnow())
     db.close()
 
