@@ -29,9 +29,9 @@ CHANGE_KINDS = (
 FIELD_KINDS: dict[str, str] = {
     "payment_status": "payment_status",
     "order_status": "order_status",
-    "platform_status": "order_status",
     "fulfillment_status": "fulfillment_status",
     "cancelled": "cancelled",
+    "platform_status": "order_status",
     "currency": "totals",
     "total": "totals",
     "subtotal": "totals",
@@ -66,8 +66,10 @@ def diff(old: NormalizedOrder, new: NormalizedOrder) -> list[Change]:
 
     Moving between open and cancelled is reported as ``cancelled`` only, so
     that a rule on ``order_status`` never fires for a cancellation by
-    accident; the platform's own status change still shows as
-    ``order_status`` through ``platform_status``.
+    accident.  The platform's own status string counts as an
+    ``order_status`` change only when no normalized status explains it:
+    Shopify's "pending/unfulfilled" becoming "paid/unfulfilled" is a
+    payment change and nothing more.
     """
     changes: list[Change] = []
     for name, kind in FIELD_KINDS.items():
@@ -77,8 +79,13 @@ def diff(old: NormalizedOrder, new: NormalizedOrder) -> list[Change]:
             continue
         if name == "order_status" and "cancelled" in (before, after):
             continue
+        if name == "platform_status" and any(c.field in _STATUS_FIELDS for c in changes):
+            continue
         changes.append(Change(kind, name, render(before), render(after)))
     return changes
+
+
+_STATUS_FIELDS = ("payment_status", "order_status", "fulfillment_status", "cancelled")
 
 
 def kinds_of(changes: list[Change]) -> list[str]:

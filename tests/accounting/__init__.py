@@ -1,0 +1,1 @@
+"""Accounting backends against a real ledger and fake QuickBooks and Xero servers."""
