@@ -25,6 +25,9 @@ from orderupd_tui.db.connection import DatabaseError
 from orderupd_tui.db.records import UnknownRef
 from orderupd_tui.services import queries, review, sync
 from orderupd_tui.services.session import Session
+from orderupd_tui.stores.base import StoreError
+from orderupd_tui.stores.mals import MalsReceiver
+from orderupd_tui.stores.registry import make_receivers
 
 #: Configured secrets, kept so that nothing logged can contain them.
 _secrets: list[str] = []
@@ -170,8 +173,10 @@ def _poll(session: Session, args: argparse.Namespace) -> int:
     if args.watch and not session.settings.poll_interval:
         raise UsageError("poll --watch needs a poll_interval above 0 in the config")
     progress = _Progress()
+    receivers = []
     if args.watch:
         signal.signal(signal.SIGTERM, _interrupt)
+        receivers = _start_receivers(session)
     try:
         return _poll_loop(session, args, progress)
     except KeyboardInterrupt:
@@ -179,6 +184,23 @@ def _poll(session: Session, args: argparse.Namespace) -> int:
         if args.watch:
             return 0
         raise
+    finally:
+        for receiver in receivers:
+            receiver.stop()
+
+
+def _start_receivers(session: Session) -> list[MalsReceiver]:
+    """Mal's pushes its orders: listen for them while watching; a busy port is one line."""
+    started = []
+    for receiver in make_receivers(session.settings.stores):
+        try:
+            receiver.start()
+        except StoreError as exc:
+            _say(str(exc))
+            continue
+        _say(f"receiving Mal's remote calls at {receiver.url}")
+        started.append(receiver)
+    return started
 
 
 def _interrupt(signum: int, frame: object) -> None:

@@ -35,8 +35,8 @@ PLATFORM_KEYS: dict[str, dict[str, bool]] = {
                     "query_string_auth": False},
     "bigcommerce": {"url": False, "store_hash": True, "token": True},
     "magento": {"url": True, "token": True, "store_code": False},
-    "mals": {"listen": True, "username": False},
-    "demo": {"url": False, "token": False, "orders": False, "as": False},
+    "mals": {"listen": True, "username": False, "currency": False},
+    "demo": {"url": True, "token": False, "as": False},
 }
 SECRET_KEYS = frozenset({"token", "consumer_key", "consumer_secret"})
 BACKEND_KEYS: dict[str, dict[str, bool]] = {

@@ -120,6 +120,24 @@ def setting(settings: Mapping[str, Any], key: str, *, default: str | None = None
     return str(value)
 
 
+def optional_setting(settings: Mapping[str, Any], key: str) -> str | None:
+    """A string setting that may be left out (``None`` when absent or empty)."""
+    value = settings.get(key)
+    return str(value) if value not in (None, "") else None
+
+
+def seconds_setting(settings: Mapping[str, Any], key: str, default: float) -> float:
+    """A positive number of seconds, or a config error naming the key."""
+    value = settings.get(key, default)
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = 0.0
+    if seconds <= 0 or isinstance(value, bool):
+        raise AccountingConfigError(f"accounting.{key}: expected a positive number of seconds")
+    return seconds
+
+
 def check_keys(settings: Mapping[str, Any], allowed: Iterable[str]) -> None:
     """Refuse keys the chosen backend does not read: a typo must not pass silently."""
     known = {"backend", "on_reset", *allowed}

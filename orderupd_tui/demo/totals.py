@@ -103,7 +103,7 @@ def reprice(order: dict[str, Any]) -> None:
     if order["discount_codes"]:
         order["discount_codes"][0]["amount"] = fmt(discount)
     order["tax_lines"] = [
-        {"price": fmt(price), "rate": rate, "title": title, "channel_liable": False}
+        {"price": fmt(price), "rate": rate, "title": title}
         for (title, rate), price in tax_by_title.items()
     ]
     order.update(
@@ -112,16 +112,11 @@ def reprice(order: dict[str, Any]) -> None:
         current_total_price=fmt(current_total),
         current_total_tax=fmt(current["tax"]),
         subtotal_price=fmt(subtotal),
-        subtotal_price_set=money_set(subtotal, currency),
         total_discounts=fmt(discount),
-        total_discounts_set=money_set(discount, currency),
         total_line_items_price=fmt(line_items_price),
-        total_line_items_price_set=money_set(line_items_price, currency),
         total_price=fmt(total),
-        total_price_set=money_set(total, currency),
         total_shipping_price_set=money_set(shipping, currency),
         total_tax=fmt(total_tax),
-        total_tax_set=money_set(total_tax, currency),
         total_weight=sum(li["grams"] * li["quantity"] for li in lines),
     )
 

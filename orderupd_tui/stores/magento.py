@@ -5,17 +5,21 @@ merchant can rename or add to, so the mapping reads ``state`` and keeps
 ``status`` as the platform status.  Payment and fulfilment are taken from
 the amounts paid and refunded and the quantities shipped, which say more
 than the state (``processing`` covers both "invoiced" and "half shipped").
-Money arrives as JSON numbers; the client parses them as ``Decimal`` so no
-float error reaches a total.
+Money arrives as JSON numbers; ``money()`` reads a float through its
+shortest ``repr``, which is the decimal Magento wrote, so no float error
+reaches a total.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from orderupd_tui.domain.order import Address, LineItem, NormalizedOrder, money, utc
+from orderupd_tui.stores.base import Page, RemoteOrder, StoreError
+from orderupd_tui.stores.http import JsonHttp, RetryPolicy
 
 #: state -> (payment, fulfillment, order): the fallbacks when the amounts and
 #: quantities do not decide.  ``holded`` (on hold) and ``payment_review`` are
@@ -182,3 +186,147 @@ def _problem(exc: Exception) -> str:
     if isinstance(exc, KeyError):
         return f"missing field {exc.args[0]!r}"
     return str(exc) or type(exc).__name__
+
+
+# --- the client ---------------------------------------------------------------------------
+
+DEFAULT_PAGE = 200
+#: How many times one poll re-reads the tail of the result after orders moved
+#: under it before giving up (the cursor then stays put and the next poll retries).
+MAX_SWEEPS = 5
+
+
+class MagentoClient:
+    """A :class:`~orderupd_tui.stores.base.StoreClient` for one Magento 2 store view.
+
+    Orders are searched with ``updated_at gteq`` and sorted by ``updated_at``
+    (then ``entity_id``, so ties page stably).  Paging ends when the pages
+    read cover ``total_count``, never on an empty page: before 2.4, a page
+    past the end repeats the last one instead of coming back empty.
+
+    Offset paging over a sort by ``updated_at`` has one trap: an order
+    modified after its page was read jumps to the end, and every order
+    behind it moves up one place, so the first order of the next page slides
+    onto a page already read.  Such a move shows as the same order coming
+    back later in the read with a newer ``updated_at``; the read then
+    continues with another sweep from the order's old ``updated_at``, which
+    covers everything that can have slid.
+    """
+
+    supports_updates = True
+
+    def __init__(
+        self,
+        name: str,
+        url: str,
+        token: str,
+        store_code: str = "default",
+        *,
+        page_size: int = DEFAULT_PAGE,
+        timeout: float = 30.0,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self.name = name
+        self.page_size = max(1, page_size)
+        self._orders = f"/rest/{store_code}/V1/orders"
+        self._http = JsonHttp(
+            name,
+            url.rstrip("/"),
+            auth_headers={"Authorization": f"Bearer {token}"},
+            timeout=timeout,
+            retry=retry,
+        )
+
+    def changed_since(self, since: datetime) -> Iterator[Page]:
+        """Every order updated at or after ``since``, re-sweeping the tail if orders moved."""
+        start = utc(since)
+        number = 0
+        for _ in range(MAX_SWEEPS):
+            seen: dict[str, datetime] = {}
+            moved_from: datetime | None = None
+            for batch in self._sweep(start):
+                fresh = []
+                for remote in batch:
+                    order = remote.order
+                    before = seen.get(order.remote_id)
+                    if before is not None and before == order.updated_at:
+                        continue  # a repeated last page (before 2.4), not a change
+                    if before is not None:
+                        moved_from = before if moved_from is None else min(moved_from, before)
+                    seen[order.remote_id] = order.updated_at
+                    fresh.append(remote)
+                number += 1
+                yield Page(fresh, number)
+            if moved_from is None:
+                return
+            start = moved_from
+        raise StoreError(
+            f"store '{self.name}' kept changing orders while they were read: "
+            "the next poll will read them again"
+        )
+
+    def fetch(self, remote_ids: Sequence[str]) -> dict[str, RemoteOrder]:
+        """Download these orders fresh with an ``entity_id in`` search; missing ones are absent."""
+        ids = list(dict.fromkeys(str(i) for i in remote_ids))
+        found: dict[str, RemoteOrder] = {}
+        for first in range(0, len(ids), self.page_size):
+            chunk = ids[first : first + self.page_size]
+            params = {
+                **_filter("entity_id", ",".join(chunk), "in"),
+                "searchCriteria[pageSize]": len(chunk),
+                "searchCriteria[currentPage]": 1,
+            }
+            data, _ = self._http.get_json(self._orders, params)
+            found.update((r.order.remote_id, r) for r in self._page(data)[0])
+        return found
+
+    def store_clock(self) -> datetime | None:
+        return self._http.store_clock
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> MagentoClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _sweep(self, start: datetime) -> Iterator[list[RemoteOrder]]:
+        """One pass of pages from ``start``, up to the latest ``total_count``."""
+        params: dict[str, Any] = {
+            **_filter("updated_at", format_time(start), "gteq"),
+            "searchCriteria[sortOrders][0][field]": "updated_at",
+            "searchCriteria[sortOrders][0][direction]": "ASC",
+            "searchCriteria[sortOrders][1][field]": "entity_id",
+            "searchCriteria[sortOrders][1][direction]": "ASC",
+            "searchCriteria[pageSize]": self.page_size,
+        }
+        page = 1
+        while True:
+            data, _ = self._http.get_json(
+                self._orders, {**params, "searchCriteria[currentPage]": page}
+            )
+            orders, total = self._page(data)
+            yield orders
+            if page * self.page_size >= total:
+                return
+            page += 1
+
+    def _page(self, data: Any) -> tuple[list[RemoteOrder], int]:
+        items = data.get("items") if isinstance(data, dict) else None
+        total = data.get("total_count") if isinstance(data, dict) else None
+        if items is None and total == 0:
+            items = []  # some versions leave "items" out of an empty result
+        if not isinstance(items, list) or not isinstance(total, int):
+            raise StoreError(f"store '{self.name}' answered a search without items and total_count")
+        try:
+            return [RemoteOrder(normalize(raw), raw) for raw in items], total
+        except ValueError as exc:
+            raise StoreError(f"store '{self.name}': {exc}") from None
+
+
+def _filter(field: str, value: str, condition: str) -> dict[str, str]:
+    prefix = "searchCriteria[filter_groups][0][filters][0]"
+    return {f"{prefix}[field]": field, f"{prefix}[value]": value,
+            f"{prefix}[condition_type]": condition}

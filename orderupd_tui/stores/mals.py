@@ -42,6 +42,8 @@ SPOOL_GRACE = timedelta(minutes=1)
 #: A remote call is a few kilobytes; anything this big is not one.
 MAX_BODY = 1 << 20
 PAGE_SIZE = 100
+#: How often the idle server checks for stop(): the longest stop() waits.
+SHUTDOWN_POLL = 0.1
 
 #: Payment methods paid outside the cart (a cheque or money order in the post):
 #: the order is complete but the money has not arrived.  Every other method
@@ -186,7 +188,8 @@ def read_spool(spool_dir: Path) -> Iterator[SpooledCall]:
     """
     path = spool_dir / SPOOL_NAME
     try:
-        handle = path.open(encoding="utf-8")
+        # A torn line may end inside a character; it is skipped below, not fatal here.
+        handle = path.open(encoding="utf-8", errors="replace")
     except FileNotFoundError:
         return
     with handle:
@@ -208,18 +211,26 @@ class Spool:
         spool_dir.mkdir(parents=True, exist_ok=True)
         self._seen = {c.fields.get("id", "") for c in read_spool(spool_dir)}
         self._end_torn_line()
+        self._torn = False
 
     def add(self, fields: dict[str, str]) -> bool:
         """Append and fsync one call; False (and nothing written) for an order id already held."""
         with self._lock:
             if fields["id"] in self._seen:
                 return False
+            if self._torn:
+                self._end_torn_line()
+                self._torn = False
             call = SpooledCall(datetime.now(UTC), fields)
             created = not self.path.exists()
-            with self.path.open("a", encoding="utf-8") as handle:
-                handle.write(call.to_json() + "\n")
-                handle.flush()
-                os.fsync(handle.fileno())
+            try:
+                with self.path.open("a", encoding="utf-8") as handle:
+                    handle.write(call.to_json() + "\n")
+                    handle.flush()
+                    os.fsync(handle.fileno())
+            except OSError:
+                self._torn = True  # part of the line may be there: end it before the next one
+                raise
             if created:
                 _fsync_dir(self.path.parent)
             self._seen.add(fields["id"])
@@ -307,7 +318,7 @@ class MalsReceiver:
             host, port = self.bind
             raise StoreError(f"cannot listen on {host}:{port} for Mal's remote calls: "
                              f"{exc.strerror or exc}") from exc
-        self._thread = threading.Thread(target=self._server.serve_forever,
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(SHUTDOWN_POLL,),
                                         name=f"mals-receiver-{self.address[1]}", daemon=True)
         self._thread.start()
 

@@ -1,20 +1,52 @@
-"""Making the right connector for a configured store."""
+"""Making the right connector for a configured store, and the demo store's embedded server."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from orderupd_tui import paths
 from orderupd_tui.config import StoreSettings
 from orderupd_tui.stores.base import StoreClient
+from orderupd_tui.stores.bigcommerce import BigCommerceClient
+from orderupd_tui.stores.magento import MagentoClient
+from orderupd_tui.stores.mals import MalsClient, MalsReceiver
 from orderupd_tui.stores.shopify import ShopifyClient
+from orderupd_tui.stores.woocommerce import WooCommerceClient
 
 DEMO_TOKEN = "demo-token"
 
 
+def mals_spool(store: StoreSettings) -> Path:
+    """Where a Mal's store's received calls wait for the next poll (kept per store name)."""
+    return paths.data_dir() / "mals" / store.name
+
+
 def make_client(store: StoreSettings) -> StoreClient:
-    """The connector for ``store``; the demo store speaks Shopify's API."""
-    options = store.options
-    if store.platform == "shopify":
-        return ShopifyClient(store.name, options["url"], options["token"],
-                             options.get("api_version", "2025-07"))
-    if store.platform == "demo":
-        return ShopifyClient(store.name, options["url"], options.get("token", DEMO_TOKEN))
-    raise NotImplementedError(f"platform {store.platform}")
+    """The connector for ``store``; a ``demo`` store speaks Shopify's API (or ``as:``)."""
+    o = store.options
+    platform = store.platform
+    if platform == "demo":
+        platform = o.get("as", "shopify")
+        o = {"token": DEMO_TOKEN, **o}
+    if platform == "shopify":
+        return ShopifyClient(store.name, o["url"], o["token"], o.get("api_version", "2025-07"))
+    if platform == "woocommerce":
+        return WooCommerceClient(store.name, o["url"], o["consumer_key"], o["consumer_secret"],
+                                 query_string_auth=bool(o.get("query_string_auth", False)))
+    if platform == "bigcommerce":
+        return BigCommerceClient(store.name, o["store_hash"], o["token"],
+                                 o.get("url", "https://api.bigcommerce.com"))
+    if platform == "magento":
+        return MagentoClient(store.name, o["url"], o["token"], o.get("store_code", "default"))
+    if platform == "mals":
+        return MalsClient(store.name, mals_spool(store), o.get("currency", "USD"))
+    raise ValueError(f"store {store.name!r}: unknown platform {platform!r}")
+
+
+def make_receivers(stores: tuple[StoreSettings, ...]) -> list[MalsReceiver]:
+    """The remote-call receivers of every Mal's store that has ``listen`` set (not started)."""
+    return [
+        MalsReceiver(s.options["listen"], mals_spool(s), s.options.get("username"))
+        for s in stores
+        if s.platform == "mals" and s.options.get("listen")
+    ]

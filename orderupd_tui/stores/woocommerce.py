@@ -9,11 +9,16 @@ UTC; the unsuffixed ones are in the shop's zone and are never used.
 from __future__ import annotations
 
 import html
-from datetime import datetime
+from collections.abc import Iterator, Sequence
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import httpx
+
 from orderupd_tui.domain.order import Address, LineItem, NormalizedOrder, money, utc
+from orderupd_tui.stores.base import Page, RemoteOrder, StoreError
+from orderupd_tui.stores.http import JsonHttp, RetryPolicy
 
 #: status -> (payment, fulfillment, order).  ``pending`` and ``on-hold`` both
 #: await payment (on-hold: an offline method like bank transfer); ``failed``
@@ -140,3 +145,130 @@ def _problem(exc: Exception) -> str:
     if isinstance(exc, KeyError):
         return f"missing field {exc.args[0]!r}"
     return str(exc) or type(exc).__name__
+
+
+# --- the client ---------------------------------------------------------------------------
+
+#: WooCommerce's ceiling for ``per_page``, also used to chunk ``include=`` lists.
+MAX_PAGE = 100
+#: ``modified_after`` is exclusive and WooCommerce keeps whole seconds, so the
+#: filter starts one second early to return orders modified *at* ``since`` too.
+_INCLUSIVE = timedelta(seconds=1)
+
+
+class WooCommerceClient:
+    """A :class:`~orderupd_tui.stores.base.StoreClient` for one WooCommerce store (REST v3).
+
+    Pages are read in id order: an order modified while we page can only
+    enter the filtered set (pushing later pages back, so one order is read
+    twice), never leave it, so no order is skipped.  Sorting by modified
+    date would move a re-modified order to the end and skip the one behind it.
+    """
+
+    supports_updates = True
+
+    def __init__(
+        self,
+        name: str,
+        url: str,
+        consumer_key: str,
+        consumer_secret: str,
+        *,
+        query_string_auth: bool = False,
+        page_size: int = MAX_PAGE,
+        timeout: float = 30.0,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self.name = name
+        self.page_size = max(1, min(page_size, MAX_PAGE))
+        self._orders = "/wp-json/wc/v3/orders"
+        # Servers that strip ``Authorization`` (some CGI setups) need the keys in the query.
+        self._auth_params = (
+            {"consumer_key": consumer_key, "consumer_secret": consumer_secret}
+            if query_string_auth else {}
+        )
+        self._secrets = [s for s in (consumer_key, consumer_secret) if s]
+        self._http = JsonHttp(
+            name,
+            url.rstrip("/"),
+            auth=None if query_string_auth else httpx.BasicAuth(consumer_key, consumer_secret),
+            timeout=timeout,
+            retry=retry,
+        )
+
+    def changed_since(self, since: datetime) -> Iterator[Page]:
+        """Every order (``status=any``: all but trash) modified at or after ``since``."""
+        params: dict[str, Any] = {
+            "status": "any",
+            "modified_after": (utc(since) - _INCLUSIVE).strftime("%Y-%m-%dT%H:%M:%S"),
+            "dates_are_gmt": "true",
+            "orderby": "id",
+            "order": "asc",
+            "per_page": self.page_size,
+        }
+        page = 1
+        while True:
+            data, response = self._get({**params, "page": page})
+            orders = self._remote_orders(data)
+            yield Page(orders, page)
+            total_pages = _total_pages(response)
+            last = len(orders) < self.page_size if total_pages is None else page >= total_pages
+            if last or not orders:
+                return
+            page += 1
+
+    def fetch(self, remote_ids: Sequence[str]) -> dict[str, RemoteOrder]:
+        """Download these orders fresh, 100 per ``include=`` request; trashed ones are absent."""
+        ids = list(dict.fromkeys(str(i) for i in remote_ids))
+        found: dict[str, RemoteOrder] = {}
+        for start in range(0, len(ids), MAX_PAGE):
+            chunk = ids[start : start + MAX_PAGE]
+            params = {"include": ",".join(chunk), "status": "any", "per_page": MAX_PAGE}
+            data, _ = self._get(params)
+            found.update((r.order.remote_id, r) for r in self._remote_orders(data))
+        return found
+
+    def store_clock(self) -> datetime | None:
+        return self._http.store_clock
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> WooCommerceClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _get(self, params: dict[str, Any]) -> tuple[Any, httpx.Response]:
+        try:
+            return self._http.get_json(self._orders, {**params, **self._auth_params})
+        except StoreError as exc:
+            raise _scrubbed(exc, self._secrets) from None
+
+    def _remote_orders(self, data: Any) -> list[RemoteOrder]:
+        if not isinstance(data, list):
+            raise StoreError(f"store '{self.name}' answered without an orders list")
+        try:
+            return [RemoteOrder(normalize(raw), raw) for raw in data]
+        except ValueError as exc:
+            raise StoreError(f"store '{self.name}': {exc}") from None
+
+
+def _total_pages(response: httpx.Response) -> int | None:
+    """``X-WP-TotalPages``, re-read on every page since the total grows while we read.
+
+    None when a proxy dropped it; a short page then ends the read.
+    """
+    try:
+        return int(response.headers["X-WP-TotalPages"])
+    except (KeyError, ValueError):
+        return None
+
+
+def _scrubbed(exc: StoreError, secrets: list[str]) -> StoreError:
+    """The same error with query-string credentials masked, should any text have echoed them."""
+    text = str(exc)
+    for secret in secrets:
+        text = text.replace(secret, "***")
+    return exc if text == str(exc) else type(exc)(text)

@@ -21,7 +21,8 @@ def up(migrator, db):
 
 def test_fresh_database_is_at_the_latest_version(db_url):
     db = open_database(db_url)
-    assert migrate.version(db) == 1
+    latest = max(int(p.name[:4]) for p in migrate.MIGRATIONS.glob("[0-9]*.py"))
+    assert migrate.version(db) == latest >= 1
     assert {"orders", "order_update", "posting", "event", "store"} <= set(db.get_tables())
     db.close()
 
@@ -37,8 +38,8 @@ def test_sqlite_has_wal_busy_timeout_and_foreign_keys(tmp_path):
 def test_an_example_migration_upgrades_in_place(tmp_path):
     migrations = tmp_path / "migrations"
     migrations.mkdir()
-    for source in migrate.MIGRATIONS.glob("0*.py"):
-        (migrations / source.name).write_text(source.read_text())
+    source = migrate.MIGRATIONS / "0001_initial.py"
+    (migrations / source.name).write_text(source.read_text())
     db = SqliteDatabase(str(tmp_path / "m.db"))
     assert migrate.upgrade(db, migrations) == ["0001_initial"]
     db.execute_sql("INSERT INTO store (name, platform) VALUES ('main', 'shopify')")

@@ -1,0 +1,172 @@
+"""The installed ``orderupd-tui`` command, run as a user would: JSON shapes and exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from orderupd_tui.db.connection import open_database
+from orderupd_tui.db.models import Order, Posting, utcnow
+
+EXE = shutil.which("orderupd-tui", path=str(Path(sys.executable).parent))
+
+ORDER_KEYS = {"id", "ref", "store", "number", "remote_id", "created_at", "updated_at", "customer",
+              "email", "total", "currency", "payment_status", "fulfillment_status",
+              "order_status", "platform_status", "local_status", "pending_update", "accounting"}
+UPDATE_KEYS = {"id", "ref", "order_id", "detected_at", "source", "kinds", "changes", "posted",
+               "status"}
+
+
+@pytest.fixture
+def cli(clean_demo, tmp_path):
+    """Run the command with a config for the demo store and private XDG dirs."""
+    assert EXE, "the orderupd-tui console script is not installed in this environment"
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "database: sqlite:///orders.db\npoll_interval: 1\n"
+        "stores:\n  - name: main\n    platform: shopify\n"
+        f"    url: {clean_demo.url}\n    token: ${{DEMO_TOKEN}}\n    since: 2026-01-01\n"
+        "accounting:\n  backend: none\n"
+    )
+    env = {**os.environ, "DEMO_TOKEN": clean_demo.token, "ORDERUPD_CONFIG": str(config),
+           "XDG_STATE_HOME": str(tmp_path / "state"), "XDG_DATA_HOME": str(tmp_path / "data")}
+
+    def run(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([EXE, *args], env=env, capture_output=True, text=True,
+                              timeout=timeout, stdin=subprocess.DEVNULL)
+
+    run.config = config  # type: ignore[attr-defined]
+    return run
+
+
+def json_of(proc: subprocess.CompletedProcess[str]):
+    assert proc.stdout.strip(), proc.stderr
+    return json.loads(proc.stdout)
+
+
+def no_traceback(proc: subprocess.CompletedProcess[str]) -> None:
+    assert "Traceback" not in proc.stderr + proc.stdout
+
+
+def test_poll_orders_and_updates_speak_the_json_contract(cli, clean_demo):
+    poll = cli("poll", "--json")
+    assert poll.returncode == 0, poll.stderr
+    (store,) = json_of(poll)["stores"]
+    assert set(store) == {"name", "new", "updated", "unchanged", "errors", "cursor"}
+    assert store["new"] >= 600 and store["errors"] == []
+
+    orders = json_of(cli("orders", "--json"))
+    assert len(orders) == store["new"]
+    first = orders[0]
+    assert set(first) == ORDER_KEYS
+    assert set(first["accounting"]) == {"state", "ref", "posted_at", "previous"}
+    assert first["ref"] == f"main:{first['number']}" and first["created_at"].endswith("Z")
+    assert isinstance(first["total"], str) and "." in first["total"]
+
+    target = clean_demo.control.orders(eligible="capture_payment", limit=1)[0]
+    clean_demo.control.change(target["id"], "capture_payment")
+    assert cli("poll", "--json").returncode == 0
+    (update,) = json_of(cli("updates", "--json"))
+    assert set(update) == UPDATE_KEYS
+    assert update["status"] == "pending" and "payment_status" in update["kinds"]
+    assert {"kind", "field", "old", "new"} == set(update["changes"][0])
+    (pending,) = json_of(cli("orders", "--json", "--pending"))
+    assert pending["pending_update"] is True and pending["ref"] == update["ref"]
+
+    accepted = cli("accept", update["ref"])
+    assert accepted.returncode == 0 and accepted.stdout.strip() == "1 accepted"
+    assert json_of(cli("updates", "--json")) == []
+    (resolved,) = json_of(cli("updates", "--json", "--all"))
+    assert resolved["status"] == "accepted"
+    history = json_of(cli("history", update["ref"], "--json"))
+    assert [e["action"] for e in history["events"]] == ["update detected", "accept"]
+
+
+def test_posted_orders_need_yes_and_the_refusal_names_the_document(cli, clean_demo, tmp_path):
+    cli("poll")
+    target = clean_demo.control.orders(eligible="refund", limit=1)[0]
+    clean_demo.control.change(target["id"], "refund")
+    cli("poll")
+    db = open_database(f"sqlite:///{tmp_path / 'orders.db'}")
+    order = Order.get(Order.remote_id == str(target["id"]))
+    Posting.create(posting_id="p-1", order=order, backend="beancount", document_ref="txn-77",
+                   state="posted", amount=order.total, currency=order.currency,
+                   created_at=utcnow(), posted_at=utcnow())
+    Order.update(accounting_state="posted", accounting_ref="txn-77").where(
+        Order.id == order.id).execute()
+    db.close()
+    ref = f"main:{order.number}"
+
+    refused = cli("accept", ref)
+    assert refused.returncode == 3
+    assert "txn-77" in refused.stderr and "--yes" in refused.stderr
+    no_traceback(refused)
+    kept = cli("accept", ref, "--yes", "--keep")
+    assert kept.returncode == 0, kept.stderr
+    (row,) = [o for o in json_of(cli("orders", "--json")) if o["ref"] == ref]
+    assert row["accounting"]["state"] == "unposted"
+    assert row["accounting"]["previous"][0]["ref"] == "txn-77"
+    assert row["accounting"]["previous"][0]["state"] == "detached"
+
+
+def test_refresh_of_an_order_the_store_deleted_exits_1_and_keeps_it(cli, clean_demo):
+    cli("poll")
+    target = clean_demo.control.orders(limit=1)[0]
+    clean_demo.control.delete(target["id"])
+    (before,) = [o for o in json_of(cli("orders", "--json")) if o["remote_id"] == str(target["id"])]
+    proc = cli("refresh", before["ref"])
+    assert proc.returncode == 1
+    assert "no longer has this order" in proc.stderr
+    (after,) = [o for o in json_of(cli("orders", "--json")) if o["remote_id"] == str(target["id"])]
+    assert after == before
+
+
+def test_a_failed_poll_exits_1_and_still_writes_json(cli, clean_demo):
+    clean_demo.control.fault(401, count=1)
+    proc = cli("poll", "--json")
+    assert proc.returncode == 1
+    (store,) = json_of(proc)["stores"]
+    assert store["errors"] and "access denied" in store["errors"][0]
+    no_traceback(proc)
+
+
+def test_config_errors_exit_2_with_one_line(cli):
+    cli.config.write_text("stores:\n  - name: main\n    platform: ebay\n")
+    proc = cli("check-config")
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        "orderupd-tui: stores[0].platform: unknown platform 'ebay': use one of shopify, "
+        "woocommerce, bigcommerce, magento, mals, demo (config.yaml)"]
+
+
+def test_check_config_says_what_it_found(cli):
+    proc = cli("check-config")
+    assert proc.returncode == 0, proc.stderr
+    assert "main: shopify" in proc.stdout and "stores: 1" in proc.stdout
+
+
+def test_unknown_refs_and_bad_usage_exit_2(cli):
+    cli("poll")
+    assert cli("history", "main:999999").returncode == 2
+    assert cli("accept").returncode == 2
+    proc = cli("accept", "main:1001", "--void", "--keep")
+    assert proc.returncode == 2
+    no_traceback(proc)
+
+
+def test_watch_polls_until_interrupted(cli, clean_demo):
+    env_run = subprocess.Popen([EXE, "poll", "--watch"], env={
+        **os.environ, "DEMO_TOKEN": clean_demo.token, "ORDERUPD_CONFIG": str(cli.config)},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
+    lines = [env_run.stdout.readline(), env_run.stdout.readline()]
+    env_run.terminate()
+    out, err = env_run.communicate(timeout=30)
+    assert env_run.returncode == 0 and "Traceback" not in err
+    assert "main:" in lines[0] and " new," in lines[0]
+    assert " 0 new, 0 updated" in lines[1]
