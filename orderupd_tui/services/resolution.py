@@ -2,9 +2,16 @@
 
 Callers hold the transaction; these functions only write rows, so that an
 accept (replace + resolve + detach + event) commits or fails as one.
+
+An update whose source is ``accounting`` says what the books did to a
+posted document (voided or deleted it there).  Accepting it brings the
+local accounting state in line with the books; it downloads nothing and
+voids nothing, and ignoring it leaves the store copy's ignore mark alone.
 """
 
 from __future__ import annotations
+
+import json
 
 from orderupd_tui.db.models import Event, Order, Posting, Update, utcnow
 from orderupd_tui.db.records import order_columns
@@ -12,6 +19,31 @@ from orderupd_tui.stores.base import RemoteOrder
 
 #: What each review action leaves the update as.
 CLOSED_AS = {"accept": "accepted", "ignore": "ignored", "cancel": "cancelled"}
+#: The posting state that records each status the books can report for a document.
+BOOKS_STATES = {"voided": "voided", "deleted": "missing", "missing": "missing"}
+
+
+def from_books(update: Update | None) -> bool:
+    """Whether the update reports a change in the books rather than in the store."""
+    return update is not None and update.source == "accounting"
+
+
+def align_with_books(order: Order, document: str, status: str, actor: str) -> None:
+    """Record that the books voided or lost ``document``: its posting leaves, the order unposts."""
+    state = BOOKS_STATES[status]
+    for posting in Posting.select().where(
+        (Posting.order == order) & (Posting.state == "posted") & (Posting.document_ref == document)
+    ):
+        posting.state = state
+        posting.settled_at = utcnow()
+        posting.save()
+        Event.create(at=utcnow(), actor=actor, order=order, action=f"posting {state}",
+                     detail=f"{document}: {status} in the books")
+    if order.accounting_ref == document:
+        Order.update(accounting_state="unposted", accounting_ref=None, posted_at=None).where(
+            Order.id == order.id).execute()
+        order.accounting_state = "unposted"
+        order.accounting_ref = None
 
 
 def replace_copy(order: Order, remote: RemoteOrder, digest: str) -> None:
@@ -69,21 +101,27 @@ def apply(
 ) -> None:
     """Carry out accept, ignore, cancel or refresh on one order, inside the caller's transaction.
 
-    ``remote`` is the fresh download for accept and refresh.  A posted order
-    is detached (or recorded as voided) by accept, refresh and cancel.
+    ``remote`` is the fresh download for refresh, and for accept of a store
+    update.  A posted order is detached (or recorded as voided) by accept,
+    refresh and cancel, after an update from the books was brought in line.
     """
-    if action in ("accept", "refresh"):
+    books = from_books(update)
+    if action == "refresh" or (action == "accept" and not books):
         assert remote is not None, "accept and refresh need the re-downloaded order"
         replace_copy(order, remote, remote.order.digest())
-    elif action == "ignore":
+    elif action == "ignore" and not books:
         assert update is not None
         Order.update(ignored_digest=update.new_digest).where(Order.id == order.id).execute()
     elif action == "cancel":
-        ignored = update.new_digest if update is not None else order.ignored_digest
+        ignored = update.new_digest if update is not None and not books else order.ignored_digest
         Order.update(local_status="cancelled", ignored_digest=ignored).where(
             Order.id == order.id
         ).execute()
         order.local_status = "cancelled"
+    if books and action != "ignore":
+        assert update is not None
+        seen = json.loads(update.new_data or "{}")
+        align_with_books(order, seen["document_ref"], seen["status"], actor)
     if action != "ignore" and order.accounting_state == "posted":
         detach_postings(order, actor, voided=voided)
     if update is not None:

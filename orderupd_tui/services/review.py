@@ -4,7 +4,9 @@ Downloads happen first, in bulk per store; only then does each order's
 replacement run, in one transaction per order.  A store that cannot be
 reached therefore changes nothing.  Actions that would reset a posted
 order's books are refused unless the caller confirmed them (``--yes`` or
-the app's modal) and chose what happens to the document.
+the app's modal) and chose what happens to the document.  An update from
+the books (source ``accounting``) needs neither a download nor that
+confirmation: accepting it only records what the books already did.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from orderupd_tui.services.session import Session
 from orderupd_tui.stores.base import RemoteOrder, StoreError
 
 ACTIONS = ("accept", "ignore", "cancel", "refresh")
-PAST = {"accept": "accepted", "ignore": "ignored", "cancel": "cancelled", "refresh": "refreshed"}
+PAST = {"accept": "accepted", "ignore": "ignored", "cancel": "cancelled", "refresh": "refreshed",
+        "post": "posted", "reconcile": "settled"}
 #: Actions that reset a posted order's accounting state.
 RESETTING = ("accept", "cancel", "refresh")
 
@@ -98,7 +101,8 @@ def review(
         if item is not None:
             items.append(item)
     if action in ("accept", "refresh"):
-        items = _download(session, items, result)
+        local = [i for i in items if action == "accept" and resolution.from_books(i.update)]
+        items = local + _download(session, [i for i in items if i not in local], result)
     mode = reset or session.settings.accounting.on_reset
     for done, item in enumerate(items, 1):
         result.outcomes.append(_carry_out(session, item, action, mode, reason, void))
@@ -120,11 +124,13 @@ def _prepare(session: Session, ref: str, action: str, confirmed: bool, reset: st
     if action != "refresh" and update is None:
         result.outcomes.append(Outcome(label, FAILED, "has no pending update"))
         return None
-    if action in ("accept", "refresh") and not _supports_updates(session, order):
+    books = resolution.from_books(update)
+    if action in ("accept", "refresh") and not (books and action == "accept") and (
+            not _supports_updates(session, order)):
         result.outcomes.append(Outcome(label, REFUSED, (
             f"store {order.store.name!r} is Mal's E-Commerce: it cannot re-download orders")))
         return None
-    if action in RESETTING:
+    if action in RESETTING and not books:
         refusal = _reset_refusal(session, order, action, confirmed, reset)
         if refusal:
             result.outcomes.append(Outcome(label, REFUSED, refusal))
@@ -180,7 +186,8 @@ def _download(session: Session, items: list[_Item], result: BatchResult) -> list
 def _carry_out(session: Session, item: _Item, action: str, mode: str, reason: str | None,
                void: VoidFn | None) -> Outcome:
     voided = False
-    if action in RESETTING and item.order.accounting_state == "posted" and mode == "void":
+    if (action in RESETTING and item.order.accounting_state == "posted" and mode == "void"
+            and not resolution.from_books(item.update)):
         if void is None:
             return Outcome(item.ref, FAILED, "voiding needs an accounting backend")
         try:

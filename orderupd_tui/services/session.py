@@ -1,4 +1,4 @@
-"""One open workspace: settings, the database, and store connectors made on demand.
+"""One open workspace: settings, the database, and store and accounting connectors on demand.
 
 The CLI and the app each hold one :class:`Session`; services take it as
 their first argument so they never reach for globals.
@@ -7,11 +7,13 @@ their first argument so they never reach for globals.
 from __future__ import annotations
 
 import getpass
+import threading
 from collections.abc import Callable
 
 from peewee import Database
 
-from orderupd_tui.config import Settings, StoreSettings
+from orderupd_tui.accounting.base import AccountingBackend, AccountingConfigError, make_backend
+from orderupd_tui.config import ConfigError, Settings, StoreSettings
 from orderupd_tui.db.connection import open_database
 from orderupd_tui.db.models import Store
 from orderupd_tui.stores.base import StoreClient
@@ -28,7 +30,7 @@ def os_user() -> str:
 
 
 class Session:
-    """Settings plus an open database plus lazily created store clients."""
+    """Settings plus an open database plus lazily created store clients and books."""
 
     def __init__(
         self,
@@ -44,6 +46,8 @@ class Session:
         self.db: Database = open_database(settings.database)
         self._make_client = make_client or default_factory
         self._clients: dict[str, StoreClient] = {}
+        self._books: AccountingBackend | None = None
+        self._books_lock = threading.Lock()
         self._register_stores()
 
     def _register_stores(self) -> None:
@@ -66,10 +70,40 @@ class Session:
             self._clients[name] = self._make_client(self.settings.store(name))
         return self._clients[name]
 
+    @property
+    def has_books(self) -> bool:
+        """Whether an accounting backend is configured (``backend: none`` turns posting off)."""
+        return self.settings.accounting.backend != "none"
+
+    def books(self) -> AccountingBackend:
+        """The accounting backend, created on first use and then kept.
+
+        Kept for the session's life because the Beancount backend's index of
+        the journal is what makes each poll's status check read only what
+        was appended.  Worker threads may ask at once, hence the lock.
+        """
+        with self._books_lock:
+            if self._books is None:
+                accounting = self.settings.accounting
+                where = self.settings.source.name if self.settings.source else "the settings"
+                if accounting.backend == "none":
+                    raise ConfigError(f"accounting.backend: none, so there are no books to post "
+                                      f"to ({where})")
+                try:
+                    books = make_backend({"backend": accounting.backend, **accounting.options})
+                except AccountingConfigError as exc:
+                    raise ConfigError(f"{exc} ({where})") from None
+                assert books is not None
+                self._books = books
+            return self._books
+
     def close(self) -> None:
         for client in self._clients.values():
             client.close()
         self._clients.clear()
+        if self._books is not None:
+            self._books.close()
+            self._books = None
         self.db.close()
 
     def __enter__(self) -> Session:

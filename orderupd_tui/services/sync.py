@@ -8,6 +8,9 @@ order committed late with an earlier timestamp is still picked up.  Re-read
 orders are recognised by digest and raise nothing.  The cursor is written
 only after every page up to it is stored: a failure anywhere leaves it
 where it was.
+
+After the stores, a poll checks the books (:mod:`orderupd_tui.services.books`)
+once: documents voided or deleted there raise updates like the stores' do.
 """
 
 from __future__ import annotations
@@ -20,10 +23,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from orderupd_tui.db.models import Event, Order, Store, Update, as_utc, db_time, utcnow
-from orderupd_tui.db.records import local_copy, order_columns
+from orderupd_tui.db.records import insert_orders, local_copy, order_columns
 from orderupd_tui.domain.changes import diff, kinds_of
 from orderupd_tui.domain.rules import choose
-from orderupd_tui.services import resolution
+from orderupd_tui.services import books, resolution
 from orderupd_tui.services.session import Session
 from orderupd_tui.stores.base import Page, RemoteOrder, StoreError
 
@@ -31,8 +34,6 @@ from orderupd_tui.stores.base import Page, RemoteOrder, StoreError
 SAFETY_MARGIN = timedelta(minutes=5)
 #: How long a poll may hold a store's lease before another process may take it over.
 LEASE = timedelta(minutes=10)
-#: Rows per INSERT: well under SQLite's bound-variable limit for our column count.
-INSERT_CHUNK = 100
 
 ProgressFn = Callable[[str, int, int], None]
 """Called with (store name, pages read, orders read) as a poll goes on."""
@@ -60,16 +61,32 @@ class StoreResult:
         }
 
 
+class PollResult(list[StoreResult]):
+    """Each store's result, in order, plus what the check of the books found.
+
+    A list, so callers that only look at the stores need not change.
+    """
+
+    books: books.BooksResult | None = None
+
+    @property
+    def failed(self) -> bool:
+        """Whether any store, or the books, reported an error (exit 1)."""
+        return any(r.errors for r in self) or bool(self.books and self.books.errors)
+
+
 def lease_owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def poll_once(
     session: Session, store: str | None = None, progress: ProgressFn | None = None
-) -> list[StoreResult]:
-    """Poll every configured store, or one; a failing store never stops the others."""
+) -> PollResult:
+    """Poll every configured store, or one, then the books; a failure never stops the rest."""
     names = [store] if store else [s.name for s in session.settings.stores]
-    return [_poll_store(session, name, progress) for name in names]
+    result = PollResult(_poll_store(session, name, progress) for name in names)
+    result.books = books.check(session)
+    return result
 
 
 def _poll_store(session: Session, name: str, progress: ProgressFn | None) -> StoreResult:
@@ -180,8 +197,7 @@ def _store_page(
                 result.updated += 1
             else:
                 result.unchanged += 1
-        for start in range(0, len(fresh), INSERT_CHUNK):
-            Order.insert_many(fresh[start:start + INSERT_CHUNK]).execute()
+        insert_orders(fresh)
         result.new += len(fresh)
     return newest
 
@@ -211,7 +227,7 @@ def _apply_change(session: Session, store: Store, order_id: int, remote: RemoteO
             resolution.close_update(order, pending, "accepted", "poll",
                                     "the store's newer copy differs only in undetected kinds")
         return True
-    posted = order.accounting_state == "posted"
+    posted = order.accounting_state in ("posted", "unknown")
     rule = choose(session.settings.rules, detected, posted)
     if pending is None:
         pending = Update(order=order, detected_at=utcnow(), source="store", status="pending")
@@ -225,13 +241,13 @@ def _apply_change(session: Session, store: Store, order_id: int, remote: RemoteO
     pending.save()
     Event.create(at=utcnow(), actor="poll", order=order, action="update detected",
                  detail=" · ".join(f"{c.field} {c.old}→{c.new}" for c in changes)[:500])
-    if rule is not None and _rule_may_act(session, rule.action, posted):
+    if rule is not None and _rule_may_act(session, rule.action, posted, order.accounting_state):
         resolution.apply(order, pending, remote, rule.action, actor=rule.actor,
                          reason=f"automatic: rule {rule.index} ({rule.action})")
     return True
 
 
-def _rule_may_act(session: Session, action: str, posted: bool) -> bool:
+def _rule_may_act(session: Session, action: str, posted: bool, order_state: str) -> bool:
     """A rule resets a posted order's books only when the config says to keep the document.
 
     With ``on_reset: ask`` a person must decide, and ``void`` needs the
@@ -239,6 +255,8 @@ def _rule_may_act(session: Session, action: str, posted: bool) -> bool:
     """
     if action == "review":
         return False
+    if posted and order_state == "unknown":
+        return False  # a posting in flight or unsettled: nobody resets it blind
     if posted and action != "ignore":
         return session.settings.accounting.on_reset == "keep"
     return True

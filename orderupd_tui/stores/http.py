@@ -6,7 +6,8 @@ connection, a bad token, a body that is not JSON.  This module turns all of
 them into either a retried request or one :class:`StoreError` line that
 names the store, so each connector only deals with its platform's paging
 and payloads.  Messages carry the request path but never the query string
-or any credential: some platforms take keys as query parameters.
+or any credential: some platforms take keys as query parameters, and those
+are passed as ``secrets`` so that even an echo of them is masked.
 """
 
 from __future__ import annotations
@@ -15,14 +16,16 @@ import html
 import json
 import logging
 import re
+import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
+import orjson
 
 from orderupd_tui.stores.base import OrderGone, StoreAuthError, StoreError
 
@@ -83,19 +86,32 @@ def error_text(body: Any) -> str:
     Covers the shapes the supported platforms use: Shopify ``{"errors": ...}``
     (a string, a list or a field -> messages map), ``{"error": ...}``,
     WooCommerce and Magento ``{"message": ...}``, BigCommerce ``{"title": ...}``
-    and lists of such objects.
+    and lists of such objects.  Magento writes its messages as templates
+    (``"%fieldName" is required``) with the values in ``parameters``, which
+    are put back in.
     """
     if isinstance(body, dict):
         for key in ("errors", "error", "message", "detail", "title"):
             value = body.get(key)
             if value:
-                return _flatten(value)
+                text = _flatten(value)
+                return _fill(text, body.get("parameters")) if key == "message" else text
         return ""
     if isinstance(body, list):
         return "; ".join(t for t in (error_text(item) for item in body) if t)
     if isinstance(body, str):
         return body
     return ""
+
+
+def error_code(body: Any) -> str:
+    """The machine-readable ``code`` of a WooCommerce (WordPress) error body, or ``""``.
+
+    It says more than the message: ``woocommerce_rest_authentication_error``
+    versus ``woocommerce_rest_cannot_view`` tells a wrong key from a missing one.
+    """
+    code = body.get("code") if isinstance(body, dict) else None
+    return code if isinstance(code, str) else ""
 
 
 def html_title(text: str) -> str:
@@ -119,9 +135,17 @@ class JsonHttp:
 
     ``auth_headers`` are sent on every request like ``headers`` but are
     secret: their values are scrubbed from every message this class
-    produces.  ``retry_after`` lets a platform read its own rate-limit
-    header (BigCommerce: ``X-Rate-Limit-Time-Reset-Ms``).  Redirects are not
-    followed, so a credential header is never replayed to another host.
+    produces, as are ``secrets`` (credentials the caller sends some other
+    way, such as WooCommerce's query-string keys).  ``auth_hint`` is what a
+    401/403 tells the user to check.  ``retry_after`` lets a platform read
+    its own rate-limit header (BigCommerce: ``X-Rate-Limit-Time-Reset-Ms``).
+    Redirects are not followed, so a credential header is never replayed to
+    another host.
+
+    One instance may serve several threads (BigCommerce's sub-resource
+    pool).  A 429 then pauses all of them until the store's quota is back:
+    the quota is the store's, so another thread's request would only earn
+    another 429.
     """
 
     def __init__(
@@ -132,6 +156,8 @@ class JsonHttp:
         headers: Mapping[str, str] | None = None,
         auth_headers: Mapping[str, str] | None = None,
         auth: httpx.Auth | None = None,
+        secrets: Sequence[str] = (),
+        auth_hint: str = "check the token",
         timeout: float = 30.0,
         retry: RetryPolicy | None = None,
         retry_after: RetryAfterFn = retry_after_header,
@@ -139,8 +165,13 @@ class JsonHttp:
         self.store = store
         self.retry = retry or RetryPolicy()
         self._retry_after = retry_after
-        self._secrets = [v for v in (auth_headers or {}).values() if v]
+        self._auth_hint = auth_hint
+        # Longest first, so a secret that contains another is masked whole.
+        self._secrets = sorted({v for v in (*(auth_headers or {}).values(), *secrets) if v},
+                               key=len, reverse=True)
         self._clock: datetime | None = None
+        self._quota_lock = threading.Lock()
+        self._quota_back_at = 0.0  # time.monotonic() when a 429's pause ends, for every thread
         self._client = httpx.Client(
             base_url=base_url,
             headers={"Accept": "application/json", **(headers or {}), **(auth_headers or {})},
@@ -164,13 +195,15 @@ class JsonHttp:
     ) -> tuple[Any, httpx.Response]:
         """GET ``path`` and return its decoded JSON body with the response (for its headers).
 
-        ``gone`` names the thing a 404 means has disappeared ("order 123"),
-        turning that 404 into :class:`OrderGone`; without it a 404 is an
-        ordinary error (a wrong URL or API version).
+        The body is None for a 204 or an empty answer (BigCommerce's empty
+        page).  ``gone`` names the thing a 404 means has disappeared ("order
+        123"), turning that 404 into :class:`OrderGone`; without it a 404 is
+        an ordinary error (a wrong URL or API version).
         """
         failures = 0
         waits = 0
         while True:
+            self._await_quota()
             try:
                 response = self._client.get(path, params=params)
             except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
@@ -193,7 +226,8 @@ class JsonHttp:
                 delay = self._retry_after(response)
                 if delay is None:
                     delay = self.retry.backoff(waits)
-                self._pause(min(delay, self.retry.max_retry_after), f"rate-limited on GET {path}")
+                self._hold_quota(min(delay, self.retry.max_retry_after),
+                                 f"rate-limited on GET {path}")
                 continue
             if status >= 500:
                 failures += 1
@@ -203,6 +237,8 @@ class JsonHttp:
                 continue
             if status >= 300:
                 raise self._status_error(response, path, gone, 0)
+            if status == 204 or not response.content.strip():
+                return None, response
             return self._decode(response, path), response
 
     def close(self) -> None:
@@ -216,7 +252,7 @@ class JsonHttp:
 
     def _decode(self, response: httpx.Response, path: str) -> Any:
         try:
-            return json.loads(response.content)
+            return orjson.loads(response.content)
         except ValueError as exc:
             if looks_like_html(response):
                 title = html_title(response.text) or "no title"
@@ -240,14 +276,18 @@ class JsonHttp:
         else:
             page = ""
             try:
-                message = _one_line(error_text(json.loads(response.content)))
+                body = json.loads(response.content)
             except ValueError:
                 message = _one_line(response.text)
+            else:
+                code = error_code(body)
+                message = _one_line(error_text(body))
+                message = f"{message} [{code}]" if message and code else message or code
         if status in (401, 403):
             why = f" ({message or page})" if message or page else ""
-            return StoreAuthError(
-                self._scrub(f"store '{self.store}': access denied ({status}): check the token{why}")
-            )
+            return StoreAuthError(self._scrub(
+                f"store '{self.store}': access denied ({status}): {self._auth_hint}{why}"
+            ))
         if page:
             return self._fail(f"answered an HTML error page: {page}", failures)
         detail = f": {message}" if message else ""
@@ -266,6 +306,21 @@ class JsonHttp:
     def _pause(self, seconds: float, why: str) -> None:
         log.info("store %r: %s, retrying in %.2fs", self.store, self._scrub(why), seconds)
         time.sleep(seconds)
+
+    def _hold_quota(self, seconds: float, why: str) -> None:
+        """Pause every thread's requests for ``seconds`` (the next request waits it out)."""
+        log.info("store %r: %s, pausing requests for %.2fs", self.store, self._scrub(why), seconds)
+        with self._quota_lock:
+            self._quota_back_at = max(self._quota_back_at, time.monotonic() + seconds)
+
+    def _await_quota(self) -> None:
+        """Sleep until the latest 429's pause is over (it may grow while we sleep)."""
+        while True:
+            with self._quota_lock:
+                wait = self._quota_back_at - time.monotonic()
+            if wait <= 0:
+                return
+            time.sleep(wait)
 
     def _remember_clock(self, response: httpx.Response) -> None:
         value = response.headers.get("Date")
@@ -291,6 +346,17 @@ def _transport_problem(exc: httpx.HTTPError) -> str:
     if isinstance(exc, httpx.RemoteProtocolError):
         return "connection dropped"
     return f"{type(exc).__name__} ({exc})"
+
+
+def _fill(text: str, parameters: Any) -> str:
+    """Magento's message template with its ``%name`` (or ``%1``, ``%2``...) values put back."""
+    if isinstance(parameters, list):
+        parameters = {str(i): v for i, v in enumerate(parameters, start=1)}
+    if not isinstance(parameters, dict):
+        return text
+    for name in sorted(parameters, key=lambda n: len(str(n)), reverse=True):
+        text = text.replace(f"%{name}", _flatten(parameters[name]))
+    return text
 
 
 def _flatten(value: Any) -> str:
