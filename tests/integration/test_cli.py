@@ -170,3 +170,58 @@ def test_watch_polls_until_interrupted(cli, clean_demo):
     assert env_run.returncode == 0 and "Traceback" not in err
     assert "main:" in lines[0] and " new," in lines[0]
     assert " 0 new, 0 updated" in lines[1]
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_mals_orders_arrive_through_the_receiver_and_cannot_be_refreshed(cli, tmp_path):
+    import httpx
+
+    port = free_port()
+    cli.config.write_text(
+        "database: sqlite:///orders.db\npoll_interval: 1\n"
+        f"stores:\n  - name: mals\n    platform: mals\n    listen: 127.0.0.1:{port}\n"
+        "    username: D1234556\naccounting:\n  backend: none\n")
+    assert "new orders only" in cli("check-config").stdout
+    env = {**os.environ, "ORDERUPD_CONFIG": str(cli.config),
+           "XDG_DATA_HOME": str(tmp_path / "data")}
+    watch = subprocess.Popen([EXE, "poll", "--watch"], env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
+    try:
+        assert "mals:" in watch.stdout.readline()
+        call = {"id": "81343431", "username": "D1234556", "inv_name": "Zoe Muller",
+                "email": "zoe@example.com", "cart": "Tea pot:1:19.99:1:TP1~Cups:2:4.00:1:CU2",
+                "subtotal": "27.99", "total": "27.99", "method": "PayPal"}
+        answer = httpx.post(f"http://127.0.0.1:{port}/remote-call", data=call)
+        assert answer.status_code == 200
+        duplicate = httpx.post(f"http://127.0.0.1:{port}/remote-call", data=call)
+        assert duplicate.status_code == 200
+        lines = [watch.stdout.readline() for _ in range(3)]
+    finally:
+        watch.terminate()
+        watch.communicate(timeout=30)
+    assert any(" 1 new" in line for line in lines), lines
+    run = lambda *a: subprocess.run([EXE, *a], env=env, capture_output=True, text=True)  # noqa: E731
+    (order,) = json.loads(run("orders", "--json").stdout)
+    assert (order["ref"], order["total"], order["customer"]) == ("mals:81343431", "27.99",
+                                                                "Zoe Muller")
+    refused = run("refresh", "mals:81343431")
+    assert refused.returncode == 3 and "cannot re-download" in refused.stderr
+
+
+def test_an_unexpected_error_is_one_line_and_the_detail_goes_to_the_log(cli, clean_demo,
+                                                                       tmp_path):
+    (tmp_path / "orders.db").write_bytes(b"this is not a database file" * 100)
+    proc = cli("orders")
+    assert proc.returncode == 1
+    no_traceback(proc)
+    (line,) = proc.stderr.strip().splitlines()
+    assert line.startswith("orderupd-tui: unexpected error:") and "details in" in line
+    log = tmp_path / "state" / "orderupd-tui" / "errors.log"
+    assert "Traceback" in log.read_text() and clean_demo.token not in log.read_text()
