@@ -166,7 +166,7 @@ def test_watch_polls_until_interrupted(cli, clean_demo):
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
     lines = [env_run.stdout.readline(), env_run.stdout.readline()]
     env_run.terminate()
-    out, err = env_run.communicate(timeout=30)
+    _, err = env_run.communicate(timeout=30)
     assert env_run.returncode == 0 and "Traceback" not in err
     assert "main:" in lines[0] and " new," in lines[0]
     assert " 0 new, 0 updated" in lines[1]
