@@ -34,7 +34,8 @@ class DemoControl:
         self.close()
 
     def info(self) -> dict[str, Any]:
-        """``{"platform", "orders", "now"}``: ``now`` is the store clock, ISO with offset."""
+        """``{"platform", "orders", "now", "client"}``: ``now`` is the store clock, ISO with
+        offset; ``client`` the connector options (URL, credentials) for the platform."""
         return self._call("GET", "/info")
 
     def orders(self, *, limit: int | None = None, eligible: str | None = None,
@@ -111,6 +112,18 @@ class DemoControl:
         if retry_after is not None:
             payload["retry_after"] = retry_after
         return int(self._call("POST", "/faults", json=payload)["pending"])
+
+    def send_mals(self, url: str, count: int = 1, *, duplicate: bool = False,
+                  username: str | None = None) -> list[dict[str, Any]]:
+        """Create ``count`` orders and post their Mal's remote calls to ``url`` (loopback only).
+
+        Returns ``[{"id", "status", "answer"}]``, one per call made (two per
+        order with ``duplicate``); ``status`` 0 means the receiver was unreachable.
+        """
+        body: dict[str, Any] = {"url": url, "count": count, "duplicate": duplicate}
+        if username is not None:
+            body["username"] = username
+        return list(self._call("POST", "/mals/send", json=body)["calls"])
 
     def clear_faults(self) -> None:
         self._call("DELETE", "/faults")

@@ -4,7 +4,8 @@ No auth, no rate limit, no faults, not counted in the API stats. Answers
 JSON; errors are ``{"error": "one line"}`` with 400 (bad request), 404
 (unknown order) or 409 (the order's state forbids the change).
 
-- ``GET    /_demo/info``                    platform, order count, store clock
+- ``GET    /_demo/info``                    platform, order count, store clock, and
+  ``client``: the connector options (URL and credentials) for the platform
 - ``GET    /_demo/orders``                  summaries; filters ``limit``, ``eligible=KIND``,
   ``financial_status``, ``fulfillment_status`` (``null`` for unfulfilled),
   ``cancelled``, ``closed`` (``true``/``false``)
@@ -17,6 +18,9 @@ JSON; errors are ``{"error": "one line"}`` with 400 (bad request), 404
   "after"}`` -> ``{"pending": n}`` (201)
 - ``DELETE /_demo/faults``                  drop queued faults
 - ``GET    /_demo/stats`` / ``DELETE /_demo/stats``   API request counts / reset them
+- ``POST   /_demo/mals/send``               ``{"url", "count", "duplicate", "username"}``:
+  create ``count`` orders and post their Mal's remote calls to ``url`` (on this
+  machine only) -> ``{"calls": [{"id", "status", "answer"}]}``
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from datetime import datetime
 from typing import Any
 
 from orderupd_tui.demo.faults import Fault, FaultQueue
+from orderupd_tui.demo.mals_calls import DEMO_MALS_ID, send_remote_calls
 from orderupd_tui.demo.mutations import CHANGE_KINDS, ChangeRefused
 from orderupd_tui.demo.state import DemoStore
 from orderupd_tui.demo.stats import Stats
@@ -44,11 +49,12 @@ class _Problem(Exception):
 
 class ControlApi:
     def __init__(self, store: DemoStore, faults: FaultQueue, stats: Stats,
-                 platform: str) -> None:
+                 platform: str, client: dict[str, str] | None = None) -> None:
         self.store = store
         self.faults = faults
         self.stats = stats
         self.platform = platform
+        self.client = client or {}
 
     def handle(self, request: Request) -> Response:
         try:
@@ -62,7 +68,10 @@ class ControlApi:
         method, path = request.method, request.path.rstrip("/")
         if path == "/_demo/info" and method == "GET":
             return json_response(200, {"platform": self.platform, "orders": len(self.store),
-                                       "now": self.store.now().isoformat()})
+                                       "now": self.store.now().isoformat(),
+                                       "client": self.client})
+        if path == "/_demo/mals/send" and method == "POST":
+            return self._send_mals(_body(request))
         if path == "/_demo/orders":
             if method == "GET":
                 return json_response(200, {"orders": self._summaries(request)})
@@ -117,6 +126,17 @@ class ControlApi:
                 raise _Problem(404, f"no order {order_id}")
             return json_response(200, {"deleted": order_id})
         raise _Problem(404, f"no control route {request.method} {request.path}")
+
+    def _send_mals(self, body: dict[str, Any]) -> Response:
+        url = body.get("url")
+        count = int(body.get("count", 1))
+        if not isinstance(url, str) or not url:
+            raise _Problem(400, "url is required: the receiver's remote-call URL")
+        if not 1 <= count <= 1000:
+            raise _Problem(400, "count must be between 1 and 1000")
+        calls = send_remote_calls(self.store, url, count, duplicate=bool(body.get("duplicate")),
+                                  username=str(body.get("username") or DEMO_MALS_ID))
+        return json_response(200, {"calls": [c.to_json() for c in calls]})
 
     def _summaries(self, request: Request) -> list[dict[str, Any]]:
         limit = request.param("limit")

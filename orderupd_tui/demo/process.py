@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import IO
 
 from orderupd_tui.demo.control import DemoControl
-from orderupd_tui.demo.server import DEFAULT_TOKEN
+from orderupd_tui.demo.server import DEFAULT_TOKEN, client_options
 
 STARTUP_TIMEOUT = 120.0
 
@@ -32,6 +32,11 @@ class DemoProcess:
     token: str
     control: DemoControl
     process: subprocess.Popen[bytes]
+    platform: str = "shopify"
+
+    def client_options(self) -> dict[str, str]:
+        """What a connector for this store's platform needs: URL and credentials."""
+        return client_options(self.platform, self.url, self.token)
 
 
 @contextmanager
@@ -58,7 +63,7 @@ def spawn_demo_server(orders: int = 1000, platform: str = "shopify", seed: int =
         try:
             url = _listening_url(process, stderr)
             with DemoControl(url) as control:
-                yield DemoProcess(url, token, control, process)
+                yield DemoProcess(url, token, control, process, platform)
         finally:
             _stop(process)
 

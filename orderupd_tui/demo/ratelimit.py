@@ -1,9 +1,12 @@
-"""Shopify's leaky-bucket call limit for the REST Admin API.
+"""The platforms' request limits: Shopify's leaky bucket, BigCommerce's quota per window.
 
-Each request adds one call to the bucket and the bucket leaks ``leak_rate``
-calls a second (40 and 2 on a standard plan). A request that finds the
-bucket full is refused with 429 and not counted. The level after each
-request is what ``X-Shopify-Shop-Api-Call-Limit: n/40`` reports.
+Shopify: each request adds one call to the bucket and the bucket leaks
+``leak_rate`` calls a second (40 and 2 on a standard plan). A request that
+finds the bucket full is refused with 429 and not counted. The level after
+each request is what ``X-Shopify-Shop-Api-Call-Limit: n/40`` reports.
+
+BigCommerce: a quota of requests per time window; past it, 429 until the
+window ends, which ``X-Rate-Limit-Time-Reset-Ms`` says.
 """
 
 from __future__ import annotations
@@ -34,3 +37,28 @@ class LeakyBucket:
             if allowed:
                 self._level += 1
             return allowed, min(self.size, math.ceil(self._level))
+
+
+class WindowQuota:
+    """``quota`` requests per ``window`` seconds; a window starts with its first request."""
+
+    def __init__(self, quota: int, window: float,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.quota = quota
+        self.window = window
+        self._clock = clock
+        self._used = 0
+        self._ends = 0.0
+        self._lock = threading.Lock()
+
+    def take(self) -> tuple[bool, int, float]:
+        """Try to use one request: (allowed, requests left, seconds until the window ends)."""
+        with self._lock:
+            now = self._clock()
+            if now >= self._ends:
+                self._used = 0
+                self._ends = now + self.window
+            allowed = self._used < self.quota
+            if allowed:
+                self._used += 1
+            return allowed, self.quota - self._used, self._ends - now

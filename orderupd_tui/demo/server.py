@@ -1,11 +1,12 @@
 """The demo store's HTTP server: a real ThreadingHTTPServer on 127.0.0.1.
 
 It serves one :class:`DemoStore` through one platform module (the
-``platform`` option; only ``shopify`` for now) plus the ``/_demo/`` control
-API. Other platforms are added as sibling modules implementing
-:class:`~orderupd_tui.demo.web.PlatformApi` and registered in ``PLATFORMS``;
-the store keeps every order in Shopify's shape, which such a module
-translates into its platform's own.
+``platform`` option: ``shopify``, ``woocommerce``, ``bigcommerce`` or
+``magento``) plus the ``/_demo/`` control API. Each platform is a sibling
+module implementing :class:`~orderupd_tui.demo.web.PlatformApi`, registered
+in ``PLATFORMS``; the store keeps every order in Shopify's shape, which the
+other modules translate into their platform's own (``*_shape.py``).
+:func:`client_options` says what a connector needs to reach the store.
 
 HTTP/1.1 with keep-alive; each response goes out in a single write with
 ``TCP_NODELAY`` so a small header never waits on Nagle's algorithm (that
@@ -30,22 +31,49 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import FrameType
 from typing import Any
 
+from orderupd_tui.demo import bigcommerce_api, woocommerce_api
+from orderupd_tui.demo.bigcommerce_api import BigCommerceApi
 from orderupd_tui.demo.control_api import PREFIX as CONTROL_PREFIX
 from orderupd_tui.demo.control_api import ControlApi
 from orderupd_tui.demo.faults import FaultQueue, html_page
+from orderupd_tui.demo.magento_api import MagentoApi
 from orderupd_tui.demo.ratelimit import LeakyBucket
 from orderupd_tui.demo.schedule import ChangeSchedule, OnChange
 from orderupd_tui.demo.shopify_api import ShopifyApi
 from orderupd_tui.demo.state import DemoStore
 from orderupd_tui.demo.stats import Stats
 from orderupd_tui.demo.web import JSON_TYPE, PlatformApi, Request, Response, json_response
+from orderupd_tui.demo.woocommerce_api import WooCommerceApi
 
 DEFAULT_TOKEN = "demo-token"
 DEFAULT_ORDERS = 1000
 HOST = "127.0.0.1"
 
 PlatformFactory = Callable[[DemoStore, str, LeakyBucket | None], PlatformApi]
-PLATFORMS: dict[str, PlatformFactory] = {"shopify": ShopifyApi}
+PLATFORMS: dict[str, PlatformFactory] = {
+    "shopify": ShopifyApi,
+    "woocommerce": WooCommerceApi,
+    "bigcommerce": BigCommerceApi,
+    "magento": MagentoApi,
+}
+
+
+def client_options(platform: str, url: str, token: str = DEFAULT_TOKEN) -> dict[str, str]:
+    """A store's connector options (as in a config's ``stores:`` entry) for a demo store.
+
+    Each platform takes its own credentials, all made from the one demo ``token``.
+    """
+    if platform == "woocommerce":
+        key, secret = woocommerce_api.credentials(token)
+        return {"url": url, "consumer_key": key, "consumer_secret": secret}
+    if platform == "bigcommerce":
+        store_hash, access_token = bigcommerce_api.credentials(token)
+        return {"url": url, "store_hash": store_hash, "token": access_token}
+    if platform == "magento":
+        return {"url": url, "token": token, "store_code": "default"}
+    if platform == "shopify":
+        return {"url": url, "token": token}
+    raise ValueError(f"unknown platform {platform!r} (known: {', '.join(PLATFORMS)})")
 
 
 class DemoServer:
@@ -54,14 +82,16 @@ class DemoServer:
     Binds at construction, so ``url`` is known at once; ``start()`` serves,
     ``stop()`` closes everything. Usable as a context manager. Pass ``store``
     to serve an existing :class:`DemoStore` (``orders``, ``seed`` for the
-    orders and ``tz_offset_minutes`` are then its own).
+    orders and ``tz_offset_minutes`` are then its own). ``legacy_paging``
+    is Magento's pre-2.4 repetition of the last page past the end.
     """
 
     def __init__(self, store: DemoStore | None = None, *, orders: int = DEFAULT_ORDERS,
                  platform: str = "shopify", seed: int = 1, token: str = DEFAULT_TOKEN,
                  port: int = 0, rate_limit: bool = True, bucket_size: int = 40,
                  leak_rate: float = 2.0, change_every: float | None = None,
-                 tz_offset_minutes: int = -300, on_change: OnChange | None = None) -> None:
+                 tz_offset_minutes: int = -300, on_change: OnChange | None = None,
+                 legacy_paging: bool = True) -> None:
         if platform not in PLATFORMS:
             raise ValueError(f"unknown platform {platform!r} (known: {', '.join(PLATFORMS)})")
         self.platform = platform
@@ -77,7 +107,10 @@ class DemoServer:
         self.stats = Stats()
         bucket = LeakyBucket(bucket_size, leak_rate) if rate_limit else None
         self.api = PLATFORMS[platform](self.store, token, bucket)
-        self.control = ControlApi(self.store, self.faults, self.stats, platform)
+        if isinstance(self.api, MagentoApi):
+            self.api.legacy_paging = legacy_paging
+        self.control = ControlApi(self.store, self.faults, self.stats, platform,
+                                  client_options(platform, self.url, token))
         self.schedule = (ChangeSchedule(self.store, change_every, seed=seed, on_change=on_change)
                          if change_every else None)
         self._thread: threading.Thread | None = None
@@ -89,6 +122,10 @@ class DemoServer:
     @property
     def url(self) -> str:
         return f"http://{HOST}:{self.port}"
+
+    def client_options(self) -> dict[str, str]:
+        """What a connector for this store's platform needs: URL and credentials."""
+        return client_options(self.platform, self.url, self.token)
 
     def start(self) -> DemoServer:
         self._thread = threading.Thread(target=self._httpd.serve_forever, name="demo-server",
@@ -205,9 +242,10 @@ class _Handler(BaseHTTPRequestHandler):
             f"HTTP/1.1 {status} {reason}",
             f"Date: {formatdate(now, usegmt=True)}",
             "Server: orderupd-demo",
-            f"Content-Type: {response.content_type}",
-            f"Content-Length: {len(response.body)}",
         ]
+        if response.content_type:  # a 204 has no body, so no type
+            lines.append(f"Content-Type: {response.content_type}")
+        lines.append(f"Content-Length: {len(response.body)}")
         lines.extend(f"{name}: {value}" for name, value in response.headers)
         if self.close_connection:
             lines.append("Connection: close")
@@ -240,11 +278,16 @@ def build_parser() -> argparse.ArgumentParser:
                         help="apply a scripted change every SECS seconds (default: never)")
     parser.add_argument("--tz-offset", type=int, default=-300, metavar="MINUTES",
                         help="shop time zone as minutes from UTC (default -300)")
+    parser.add_argument("--fixed-paging", action="store_true",
+                        help="magento: answer an empty page past the end, as 2.4 does (default: "
+                             "repeat the last page, as before 2.4)")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Serve until SIGINT or SIGTERM; the first stdout line says where. Returns the exit code.
+    """Serve until SIGINT or SIGTERM; the first stdout line says where, and the credentials
+    a connector needs beyond the token (``consumer_key``..., ``store_hash``). Returns the exit
+    code.
 
     A signal while the orders are still being generated stops at once, quietly.
     """
@@ -266,9 +309,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             port=args.port, rate_limit=not args.no_rate_limit, bucket_size=args.bucket_size,
             leak_rate=args.leak_rate, change_every=args.change_every,
             tz_offset_minutes=args.tz_offset, on_change=_report_change,
+            legacy_paging=not args.fixed_paging,
         )
         with server:
-            print(f"demo store ({server.platform}) at {server.url} token {server.token}",
+            extra = "".join(f" {name} {value}" for name, value in server.client_options().items()
+                            if name not in ("url", "token"))
+            print(f"demo store ({server.platform}) at {server.url} token {server.token}{extra}",
                   flush=True)
             while not stop.wait(0.5):
                 pass

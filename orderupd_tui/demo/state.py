@@ -9,6 +9,10 @@ Two sorted indexes answer the list queries without scanning everything:
 ids ascending (the API's sort order and its cursor) and ``(updated_at, id)``
 for ``updated_at_min``/``max`` ranges. :meth:`DemoStore.select` picks
 whichever visits fewer orders.
+
+The offset-paged platforms (WooCommerce, BigCommerce, Magento) instead take
+a :meth:`DemoStore.snapshot` of every entry and filter and sort it
+themselves; ``version`` tells them when a cached result went stale.
 """
 
 from __future__ import annotations
@@ -34,8 +38,12 @@ def encode(order: dict[str, Any]) -> bytes:
     return json.dumps(order, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-class _Entry:
-    """One stored order: its bytes plus what the indexes and filters need."""
+class Entry:
+    """One stored order: its bytes plus what the indexes and filters need.
+
+    Never changed once made (a change stores a new one), so an entry read
+    under the store's lock can be used after it is released.
+    """
 
     __slots__ = ("blob", "cancelled", "closed", "created_ts", "financial_status",
                  "fulfillment_status", "name", "order_id", "updated_ts")
@@ -68,7 +76,7 @@ class OrderQuery:
     since_id: int = 0
     ids: frozenset[int] | None = None
 
-    def matches(self, entry: _Entry) -> bool:
+    def matches(self, entry: Entry) -> bool:
         if self.status == "open" and (entry.closed or entry.cancelled):
             return False
         if self.status == "closed" and not entry.closed:
@@ -109,11 +117,12 @@ class DemoStore:
         self._lock = threading.RLock()
         self._factory = generator.OrderFactory(seed, self.tz)
         self._rng = random.Random(seed + 1)
-        self._entries: dict[int, _Entry] = {}
+        self._entries: dict[int, Entry] = {}
         self._ids: list[int] = []
         self._by_updated: list[tuple[int, int]] = []
         self._next_id = generator.FIRST_ORDER_ID
         self._next_number = generator.FIRST_ORDER_NUMBER
+        self._version = 0
         if orders:
             now = self.clock()
             start = now - generator.HISTORY_DAYS * 86400
@@ -129,10 +138,25 @@ class DemoStore:
     def __len__(self) -> int:
         return len(self._entries)
 
+    @property
+    def version(self) -> int:
+        """A number that grows with every change, addition and deletion."""
+        return self._version
+
+    def snapshot(self) -> tuple[int, list[Entry]]:
+        """``(version, every entry in id order)``, taken at one instant."""
+        with self._lock:
+            return self._version, [self._entries[i] for i in self._ids]
+
     def get(self, order_id: int) -> dict[str, Any] | None:
         """A copy of one order, or None."""
         blob = self.get_bytes(order_id)
         return None if blob is None else json.loads(blob)
+
+    def entry(self, order_id: int) -> Entry | None:
+        """One order's entry (its JSON and indexed fields), or None."""
+        with self._lock:
+            return self._entries.get(order_id)
 
     def get_bytes(self, order_id: int) -> bytes | None:
         """One order's cached JSON, or None."""
@@ -239,6 +263,7 @@ class DemoStore:
             self._ids.pop(bisect.bisect_left(self._ids, order_id))
             self._by_updated.pop(bisect.bisect_left(self._by_updated,
                                                     (entry.updated_ts, order_id)))
+            self._version += 1
             return True
 
     def add_orders(self, count: int) -> list[int]:
@@ -254,7 +279,7 @@ class DemoStore:
         """Add orders whose ids are above every stored id (so ``_ids`` stays sorted)."""
         added = []
         for order in orders:
-            entry = _Entry(order, encode(order))
+            entry = Entry(order, encode(order))
             self._entries[entry.order_id] = entry
             self._ids.append(entry.order_id)
             self._by_updated.append((entry.updated_ts, entry.order_id))
@@ -263,15 +288,17 @@ class DemoStore:
         self._by_updated.sort()
         if added:
             self._next_id = added[-1] + self._rng.randint(1, 2000)
+            self._version += 1
         return added
 
     def _replace(self, order: dict[str, Any]) -> None:
         old = self._entries[order["id"]]
         self._by_updated.pop(bisect.bisect_left(self._by_updated,
                                                 (old.updated_ts, old.order_id)))
-        entry = _Entry(order, encode(order))
+        entry = Entry(order, encode(order))
         self._entries[entry.order_id] = entry
         bisect.insort(self._by_updated, (entry.updated_ts, entry.order_id))
+        self._version += 1
 
     def _candidates(self, query: OrderQuery, low: int, high: int | None) -> list[int]:
         """Ids in (low, high) that may match, ascending, from the cheaper index.

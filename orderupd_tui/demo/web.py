@@ -1,8 +1,9 @@
 """The plain request and response values passed between the HTTP server and the API modules.
 
-Platform modules (``shopify_api`` now; WooCommerce, BigCommerce, Magento
-later) and the control API are pure functions of a :class:`Request`, so
-they know nothing of sockets and the server knows nothing of platforms.
+Platform modules (``shopify_api``, ``woocommerce_api``, ``bigcommerce_api``,
+``magento_api``) and the control API are pure functions of a
+:class:`Request`, so they know nothing of sockets and the server knows
+nothing of platforms.
 """
 
 from __future__ import annotations

@@ -239,15 +239,6 @@ def rate_limit_reset(response: httpx.Response) -> float | None:
     return retry_after_header(response)
 
 
-class _V2Http(JsonHttp):
-    """JsonHttp reading BigCommerce's empty collection page (204, no body) as an empty list."""
-
-    def _decode(self, response: httpx.Response, path: str) -> Any:
-        if response.status_code == 204 or not response.content.strip():
-            return []
-        return super()._decode(response, path)
-
-
 class BigCommerceClient:
     """A :class:`~orderupd_tui.stores.base.StoreClient` for one BigCommerce store (Orders V2).
 
@@ -275,10 +266,11 @@ class BigCommerceClient:
     ) -> None:
         self.name = name
         self.page_size = max(1, min(page_size, MAX_PAGE))
-        self._http = _V2Http(
+        self._http = JsonHttp(
             name,
             f"{url.rstrip('/')}/stores/{store_hash}/v2",
             auth_headers={"X-Auth-Token": token},
+            auth_hint="check the access token and the store hash",
             timeout=timeout,
             retry=retry,
             retry_after=rate_limit_reset,
@@ -371,6 +363,9 @@ class BigCommerceClient:
             page += 1
 
     def _list(self, data: Any, what: str) -> list[dict[str, Any]]:
+        """A collection page; None is the 204 (no body) that BigCommerce sends for an empty one."""
+        if data is None:
+            return []
         if not isinstance(data, list):
             raise StoreError(f"store '{self.name}' answered {what} without a list")
         return data
@@ -386,4 +381,8 @@ def _resource(raw: dict[str, Any], key: str) -> str:
     resource = link.get("resource") if isinstance(link, dict) else None
     if isinstance(resource, str) and resource.startswith("/orders/") and ".." not in resource:
         return resource
-    return f"/orders/{raw['id']}/{key}"
+    return f"/orders/{raw['id']}/{_PATHS[key]}"
+
+
+#: The sub-resources' own path names, for an order that came without its links.
+_PATHS = {"products": "products", "shipping_addresses": "shippingaddresses"}

@@ -233,6 +233,7 @@ class MagentoClient:
             name,
             url.rstrip("/"),
             auth_headers={"Authorization": f"Bearer {token}"},
+            auth_hint="check the access token (an integration's, or an admin token not expired)",
             timeout=timeout,
             retry=retry,
         )

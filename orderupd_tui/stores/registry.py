@@ -1,4 +1,4 @@
-"""Making the right connector for a configured store, and the demo store's embedded server."""
+"""Making the right connector for a configured store."""
 
 from __future__ import annotations
 
@@ -6,14 +6,13 @@ from pathlib import Path
 
 from orderupd_tui import paths
 from orderupd_tui.config import StoreSettings
+from orderupd_tui.demo.server import DEFAULT_TOKEN, client_options
 from orderupd_tui.stores.base import StoreClient
 from orderupd_tui.stores.bigcommerce import BigCommerceClient
 from orderupd_tui.stores.magento import MagentoClient
 from orderupd_tui.stores.mals import MalsClient, MalsReceiver
 from orderupd_tui.stores.shopify import ShopifyClient
 from orderupd_tui.stores.woocommerce import WooCommerceClient
-
-DEMO_TOKEN = "demo-token"
 
 
 def mals_spool(store: StoreSettings) -> Path:
@@ -27,7 +26,7 @@ def make_client(store: StoreSettings) -> StoreClient:
     platform = store.platform
     if platform == "demo":
         platform = o.get("as", "shopify")
-        o = {"token": DEMO_TOKEN, **o}
+        o = client_options(platform, o["url"], o.get("token", DEFAULT_TOKEN))
     if platform == "shopify":
         return ShopifyClient(store.name, o["url"], o["token"], o.get("api_version", "2025-07"))
     if platform == "woocommerce":

@@ -187,11 +187,12 @@ class WooCommerceClient:
             {"consumer_key": consumer_key, "consumer_secret": consumer_secret}
             if query_string_auth else {}
         )
-        self._secrets = [s for s in (consumer_key, consumer_secret) if s]
         self._http = JsonHttp(
             name,
             url.rstrip("/"),
             auth=None if query_string_auth else httpx.BasicAuth(consumer_key, consumer_secret),
+            secrets=(consumer_key, consumer_secret),
+            auth_hint="check the consumer key and secret",
             timeout=timeout,
             retry=retry,
         )
@@ -241,10 +242,7 @@ class WooCommerceClient:
         self.close()
 
     def _get(self, params: dict[str, Any]) -> tuple[Any, httpx.Response]:
-        try:
-            return self._http.get_json(self._orders, {**params, **self._auth_params})
-        except StoreError as exc:
-            raise _scrubbed(exc, self._secrets) from None
+        return self._http.get_json(self._orders, {**params, **self._auth_params})
 
     def _remote_orders(self, data: Any) -> list[RemoteOrder]:
         if not isinstance(data, list):
@@ -264,11 +262,3 @@ def _total_pages(response: httpx.Response) -> int | None:
         return int(response.headers["X-WP-TotalPages"])
     except (KeyError, ValueError):
         return None
-
-
-def _scrubbed(exc: StoreError, secrets: list[str]) -> StoreError:
-    """The same error with query-string credentials masked, should any text have echoed them."""
-    text = str(exc)
-    for secret in secrets:
-        text = text.replace(secret, "***")
-    return exc if text == str(exc) else type(exc)(text)

@@ -147,7 +147,9 @@ def test_a_broken_page_mid_poll_keeps_the_cursor_and_the_next_poll_catches_up(
     session = make_session()
     sync.poll_once(session)
     cursor = Store.get(Store.name == "main").cursor
-    ids = [change(demo, "edit_note") for _ in range(3)]
+    ids = [o["id"] for o in demo.control.orders(eligible="edit_note", limit=3)]
+    for order_id in ids:
+        demo.control.change(order_id, "edit_note")
     small_pages = Session(session.settings, make_client=lambda s: ShopifyClient(
         s.name, s.options["url"], s.options["token"], page_size=2))
     try:
