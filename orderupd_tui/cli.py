@@ -13,17 +13,16 @@ import json
 import signal
 import sys
 import time
-import traceback
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from orderupd_tui import paths
 from orderupd_tui.config import ConfigError, Settings, load, locate
 from orderupd_tui.db.connection import DatabaseError
-from orderupd_tui.db.records import UnknownRef
-from orderupd_tui.services import queries, review, sync
+from orderupd_tui.db.records import UnknownRef, find
+from orderupd_tui.errorlog import log_unexpected
+from orderupd_tui.services import posting, queries, review, sync
 from orderupd_tui.services.session import Session
 from orderupd_tui.stores.base import StoreError
 from orderupd_tui.stores.mals import MalsReceiver
@@ -79,6 +78,17 @@ def build_parser() -> argparse.ArgumentParser:
         if verb != "refresh":
             sub.add_argument("--reason", metavar="TEXT")
 
+    post = verbs.add_parser("post", parents=[common], help="post orders to the books")
+    post.add_argument("refs", nargs="*", metavar="REF", help="STORE:NUMBER or order id")
+    post.add_argument("--yes", action="store_true",
+                      help="post without asking (a terminal is asked for confirmation)")
+    post.add_argument("--force", action="store_true",
+                      help="post even over a detached earlier posting still in the books")
+    post.add_argument("--reconcile", action="store_true",
+                      help="settle postings whose outcome is unknown (of REFs, else all)")
+    post.add_argument("--json", action="store_true",
+                      help="each order's result and accounting state as JSON")
+
     history = verbs.add_parser("history", parents=[common], help="an order's events and postings")
     history.add_argument("ref", metavar="REF")
     history.add_argument("--json", action="store_true")
@@ -132,6 +142,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             "orders": _orders,
             "updates": _updates,
             "history": _history,
+            "post": _post,
         }.get(args.verb, _review)
         return handler(session, args)
 
@@ -211,14 +222,19 @@ def _poll_loop(session: Session, args: argparse.Namespace, progress: _Progress) 
     while True:
         results = sync.poll_once(session, args.store, progress)
         progress.clear()
-        failed = any(r.errors for r in results)
         if args.json:
             print(json.dumps({"stores": [r.to_json() for r in results]}), flush=True)
         else:
             for r in results:
                 print(_poll_line(r), flush=True)
+        books = results.books
+        if books is not None and args.json and books.errors:
+            _say(f"accounting: {'; '.join(books.errors)}")
+        elif books is not None and not args.json and (books.errors or books.changed
+                                                      or books.released or books.settled):
+            print(f"{datetime.now(UTC).strftime('%H:%M:%S')} {books.line()}", flush=True)
         if not args.watch:
-            return 1 if failed else 0
+            return 1 if results.failed else 0
         time.sleep(session.settings.poll_interval)
 
 
@@ -301,12 +317,56 @@ def _history(session: Session, args: argparse.Namespace) -> int:
 
 def _review(session: Session, args: argparse.Namespace) -> int:
     result = review.review(session, args.refs, args.verb, confirmed=args.yes, reset=args.reset,
-                           reason=getattr(args, "reason", None))
+                           reason=getattr(args, "reason", None), void=posting.void_in_books)
     for outcome in result.outcomes:
         if not outcome.ok:
             _say(f"{outcome.ref}: {outcome.message}")
     print(result.summary())
     return result.exit_code
+
+
+def _post(session: Session, args: argparse.Namespace) -> int:
+    if not args.refs and not args.reconcile:
+        raise UsageError("post needs at least one REF (or --reconcile)")
+    if args.reconcile:
+        result = posting.reconcile(session, args.refs or None)
+    else:
+        if not args.yes and sys.stdin.isatty() and not _confirm_post(args.refs):
+            _say("nothing posted")
+            return review.REFUSED
+        result = posting.post(session, args.refs, force=args.force)
+    for outcome in result.outcomes:
+        if not outcome.ok:
+            _say(f"{outcome.ref}: {outcome.message}")
+    if args.json:
+        print(json.dumps([_post_json(result.action, o) for o in result.outcomes]))
+    else:
+        print(result.summary())
+    return result.exit_code
+
+
+def _confirm_post(refs: Sequence[str]) -> bool:
+    """On a terminal, state the count and the total and ask, as the app's modal does."""
+    count, total = posting.batch_total(refs)
+    sys.stderr.write(f"Post {count} order{'s' if count != 1 else ''} ({total or 'no total'}) "
+                     "to the books? [y/N] ")
+    sys.stderr.flush()
+    return sys.stdin.readline().strip().lower() in ("y", "yes")
+
+
+def _post_json(action: str, outcome: review.Outcome) -> dict[str, Any]:
+    """One order's result: ``{ref, code, result, message, accounting}`` (DESIGN §6's object).
+
+    ``result`` is ``posted`` (``settled`` with --reconcile), ``failed``, ``invalid`` or
+    ``refused``; ``code`` is the exit code this order alone would give.
+    """
+    try:
+        accounting: dict[str, Any] | None = posting.accounting_json(find(outcome.ref))
+    except UnknownRef:
+        accounting = None
+    result = {0: review.PAST[action], 1: "failed", 2: "invalid", 3: "refused"}[outcome.code]
+    return {"ref": outcome.ref, "code": outcome.code, "result": result,
+            "message": outcome.message, "accounting": accounting}
 
 
 def _json_array(rows: Iterable[dict[str, Any]]) -> None:
@@ -324,18 +384,5 @@ def _say(message: str) -> None:
 
 def _unexpected() -> int:
     """Log the traceback under the state dir and tell the user where, in one line."""
-    detail = traceback.format_exc()
-    for secret in _secrets:
-        detail = detail.replace(secret, "***")
-    try:
-        folder = paths.state_dir()
-        folder.mkdir(parents=True, exist_ok=True)
-        logfile = folder / "errors.log"
-        with logfile.open("a", encoding="utf-8") as fh:
-            fh.write(f"--- {datetime.now(UTC).isoformat()}\n{detail}\n")
-        where = str(logfile)
-    except OSError:
-        where = "the log could not be written"
-    last = detail.strip().splitlines()[-1]
-    _say(f"unexpected error: {last} (details in {where})")
+    _say(log_unexpected(_secrets))
     return 1

@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from orderupd_tui import paths
+from orderupd_tui.accounting.base import AccountingConfigError, make_backend
 from orderupd_tui.domain.changes import CHANGE_KINDS
 from orderupd_tui.domain.rules import ACTIONS, Rule
 
@@ -38,15 +39,19 @@ PLATFORM_KEYS: dict[str, dict[str, bool]] = {
     "mals": {"listen": True, "username": False, "currency": False},
     "demo": {"url": True, "token": False, "as": False},
 }
+DEMO_SPEAKS = ("shopify", "woocommerce", "bigcommerce", "magento")
 SECRET_KEYS = frozenset({"token", "consumer_key", "consumer_secret"})
 BACKEND_KEYS: dict[str, dict[str, bool]] = {
-    "beancount": {"path": False, "accounts": False},
+    "beancount": {"path": False, "accounts": False, "operating_currency": False},
     "quickbooks": {"url": False, "realm_id": True, "token": True, "document": False,
-                   "item_ref": False, "customer_ref": False, "minorversion": False},
+                   "item_ref": False, "customer_ref": False, "minorversion": False,
+                   "shipping_item_ref": False, "tax_item_ref": False, "timeout": False},
     "xero": {"url": False, "tenant_id": True, "token": True, "account_code": False,
-             "contact_name": False},
+             "contact_name": False, "shipping_account_code": False, "tax_account_code": False,
+             "tax_type": False, "timeout": False},
     "none": {},
 }
+"""Keys each accounting backend reads; ``True`` = required.  The backend itself checks values."""
 
 
 class ConfigError(Exception):
@@ -249,6 +254,9 @@ class _Parser:
                 raise self.fail(f"{where}.{key}", f"is required for platform {platform}")
         if platform == "mals":
             self.listen(f"{where}.listen", raw["listen"])
+        if platform == "demo" and raw.get("as", "shopify") not in DEMO_SPEAKS:
+            raise self.fail(f"{where}.as", f"the demo store speaks {', '.join(DEMO_SPEAKS)}, "
+                                           f"not {raw['as']!r}")
         options = {k: raw[k] for k in keys if k in raw}
         return StoreSettings(name=name, platform=platform,
                              since=self.since(f"{where}.since", raw.get("since")),
@@ -324,7 +332,21 @@ class _Parser:
         if backend == "beancount":
             ledger = Path(options.get("path") or paths.data_dir() / "books" / "orders.beancount")
             options["path"] = str(ledger if ledger.is_absolute() else self.base / ledger)
+        self.check_backend(backend, options)
         return AccountingSettings(backend=backend, on_reset=on_reset, options=options)
+
+    def check_backend(self, backend: str, options: Mapping[str, Any]) -> None:
+        """Let the backend judge its own values (accounts, refs, timeouts) now, not at posting.
+
+        Building a backend opens no file and sends no request, so this is
+        cheap; its messages already start with the key path.
+        """
+        try:
+            books = make_backend({"backend": backend, **options})
+        except AccountingConfigError as exc:
+            raise ConfigError(f"{exc} ({self.label})") from None
+        if books is not None:
+            books.close()
 
     def keys(self, value: Any) -> dict[str, str]:
         if not isinstance(value, dict):

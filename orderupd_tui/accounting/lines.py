@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from orderupd_tui.domain.order import NormalizedOrder
+from orderupd_tui.domain.order import LineItem, NormalizedOrder
 
 ZERO = Decimal("0.00")
 
@@ -54,19 +54,26 @@ def revenue_split(order: NormalizedOrder) -> RevenueSplit:
 def document_lines(order: NormalizedOrder, ref: str) -> list[DocLine]:
     """The lines of an invoice or receipt for ``order``, summing exactly to its total.
 
+    Some stores (Shopify, WooCommerce) give line totals already net of the
+    order's discount; laying the discount out again would count it twice.
+    The order's own arithmetic tells which: when the line totals plus
+    shipping and tax already make the total, the discount is inside them,
+    and the lines are shown as sold (quantity times price) with the discount
+    apart if that restores exactly the discount, or as they are otherwise.
+
     A line whose total is not quantity times unit price (a line discount)
     is sent as one unit at its total, because both QuickBooks and Xero
     refuse a line whose amount disagrees with its quantity and price.
     """
-    lines: list[DocLine] = []
-    for item in order.line_items:
-        quantity = Decimal(item.quantity)
-        if quantity > 0 and (item.unit_price * quantity).quantize(ZERO) == item.total:
-            lines.append(DocLine("item", item.title or item.sku, quantity, item.unit_price,
-                                 item.total))
-        else:
-            title = f"{item.title or item.sku} x{item.quantity}"
-            lines.append(DocLine("item", title, Decimal(1), item.total, item.total))
+    discount = order.discount
+    as_sold = False
+    if discount and order.line_items and (
+        _net(order) + order.shipping + order.tax == order.total
+    ):
+        as_sold = _as_sold(order) - _net(order) == discount
+        if not as_sold:
+            discount = ZERO
+    lines = [_item_line(item, as_sold) for item in order.line_items]
     if not lines:
         split = revenue_split(order)
         lines.append(DocLine("item", f"Order {ref}", Decimal(1), split.sales, split.sales))
@@ -74,11 +81,29 @@ def document_lines(order: NormalizedOrder, ref: str) -> list[DocLine]:
         lines.append(DocLine("shipping", "Shipping", Decimal(1), order.shipping, order.shipping))
     if order.tax:
         lines.append(DocLine("tax", "Sales tax", Decimal(1), order.tax, order.tax))
-    if order.discount:
-        lines.append(DocLine("discount", "Discount", Decimal(1), -order.discount,
-                             -order.discount))
+    if discount:
+        lines.append(DocLine("discount", "Discount", Decimal(1), -discount, -discount))
     rest = order.total - sum((line.amount for line in lines), ZERO)
     if rest:
         lines.append(DocLine("adjustment", "Adjustment to the order total", Decimal(1), rest,
                              rest))
     return lines
+
+
+def _net(order: NormalizedOrder) -> Decimal:
+    return sum((item.total for item in order.line_items), ZERO)
+
+
+def _as_sold(order: NormalizedOrder) -> Decimal:
+    """The lines at quantity times unit price, before any discount netted into them."""
+    return sum(((item.unit_price * item.quantity).quantize(ZERO) for item in order.line_items),
+               ZERO)
+
+
+def _item_line(item: LineItem, as_sold: bool) -> DocLine:
+    quantity = Decimal(item.quantity)
+    amount = (item.unit_price * quantity).quantize(ZERO)
+    if quantity > 0 and (as_sold or amount == item.total):
+        return DocLine("item", item.title or item.sku, quantity, item.unit_price, amount)
+    title = f"{item.title or item.sku} x{item.quantity}"
+    return DocLine("item", title, Decimal(1), item.total, item.total)

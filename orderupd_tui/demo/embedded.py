@@ -4,6 +4,10 @@ The demo keeps its own database and ledger under the user data dir, apart
 from any real configuration.  They are started afresh on every run, since
 the embedded store is generated afresh too: yesterday's copies of today's
 regenerated orders would otherwise all look changed.
+
+So that posted orders (and what a change to one of them does) can be seen
+at once, the demo imports its orders and posts a few paid ones to its
+ledger before the app opens, as a shop that had been using it would have.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ DEMO_ORDERS = 300
 #: Seconds between the store's scripted changes; the first comes within seconds.
 CHANGE_EVERY = 15.0
 POLL_INTERVAL = 10
+#: Paid orders posted to the demo ledger before the app opens.
+PRE_POSTED = 12
 
 
 def demo_settings() -> Settings:
@@ -36,4 +42,19 @@ def demo_settings() -> Settings:
         "accounting": {"backend": "beancount", "path": "books/orders.beancount",
                        "on_reset": "ask"},
     }
-    return parse(data, base=base, label="the built-in demo settings")
+    settings = parse(data, base=base, label="the built-in demo settings")
+    _post_some(settings)
+    return settings
+
+
+def _post_some(settings: Settings) -> None:
+    """Import the demo orders and post the first few paid, open ones to the demo ledger."""
+    from orderupd_tui.services import posting, queries, sync
+    from orderupd_tui.services.session import Session
+
+    with Session(settings, actor="demo") as session:
+        sync.poll_once(session)
+        refs = [o["ref"] for o in queries.orders_json()
+                if o["payment_status"] == "paid" and o["order_status"] != "cancelled"
+                and not o["pending_update"]][:PRE_POSTED]
+        posting.post(session, refs)

@@ -33,7 +33,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from peewee import Database, SqliteDatabase
+from peewee import Database, DatabaseError, SqliteDatabase
 
 from orderupd_tui.services import queries
 
@@ -44,6 +44,10 @@ ID_CHUNK = 500
 _CENT = Decimal("0.01")
 
 Key = tuple[Any, ...]
+
+
+class CountCancelled(Exception):
+    """A background count was stopped because its listing was replaced."""
 
 
 @dataclass(frozen=True)
@@ -63,7 +67,7 @@ ORDER_SORTS: tuple[Sort, ...] = (
     Sort("total", ("o.total",), True),
     Sort("payment", ("o.payment_status", "o.created_at"), True),
     Sort("fulfilment", ("o.fulfillment_status", "o.created_at"), True),
-    Sort("accounting", ("o.accounting_state", "o.created_at"), True),
+    Sort("accounting", ("o.accounting_state", "o.created_at"), False),
 )
 UPDATE_SORTS: tuple[Sort, ...] = (
     Sort("detected", ("u.detected_at",), True),
@@ -303,6 +307,8 @@ class Listing:
         #: The exact count once known; ``lower_bound`` holds until then.
         self.total: int | None = None
         self.lower_bound = 0
+        self._counting: Any = None
+        self._cancelled = False
         self._plan_filter()
         if not self.text:
             self.count()
@@ -329,12 +335,32 @@ class Listing:
         """The exact number of rows: an index count, but a long one for a common filter.
 
         The app calls this in the background when :attr:`total` is still
-        ``None``, and shows :attr:`lower_bound` meanwhile.
+        ``None``, and shows :attr:`lower_bound` meanwhile; :meth:`cancel`
+        stops it from another thread (raising :class:`CountCancelled` here).
         """
         if self.total is None:
-            self.total = int(self.inbox.scalar(
-                f"SELECT count(*) FROM {self.from_sql} WHERE {self.where_sql}", self.params))
+            self._counting = self.inbox.db.connection()
+            try:
+                if self._cancelled:
+                    raise CountCancelled
+                self.total = int(self.inbox.scalar(
+                    f"SELECT count(*) FROM {self.from_sql} WHERE {self.where_sql}",
+                    self.params))
+            except DatabaseError:
+                if self._cancelled:
+                    raise CountCancelled from None
+                raise
+            finally:
+                self._counting = None
         return self.total
+
+    def cancel(self) -> None:
+        """Stop a count running in another thread: typing on makes it useless."""
+        self._cancelled = True
+        connection = self._counting
+        if connection is not None:
+            # sqlite3 interrupts, psycopg2 cancels; both are safe from another thread.
+            (connection.interrupt if self.inbox.sqlite else connection.cancel)()
 
     def position(self, key: Key, near_end: bool = False) -> int:
         """How many rows come before ``key`` in display order (the row need not exist).
