@@ -36,17 +36,27 @@ class UsageError(Exception):
     """A mistake on the command line that argparse cannot see."""
 
 
-def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+def _common(default: object) -> argparse.ArgumentParser:
+    """The options every verb takes, before or after the verb.
+
+    After the verb their default is ``default``: SUPPRESS there, so that
+    ``orderupd-tui --demo orders`` keeps the ``--demo`` given before it.
+    """
+    common = argparse.ArgumentParser(add_help=False, argument_default=default)
     common.add_argument("--config", metavar="PATH", help="config file (else $ORDERUPD_CONFIG, "
                         "else the user config dir)")
     common.add_argument("--db", metavar="URL", help="database URL, overriding the config")
     common.add_argument("--demo", action="store_true",
                         help="use the embedded demo store, with its own database")
+    return common
 
+
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="orderupd-tui", parents=[common],
+        prog="orderupd-tui", parents=[_common(None)],
         description="Review online-store orders and their updates before they reach the books.")
+    parser.set_defaults(demo=False)
+    common = _common(argparse.SUPPRESS)
     verbs = parser.add_subparsers(dest="verb", metavar="COMMAND")
 
     poll = verbs.add_parser("poll", parents=[common], help="poll the stores once (or --watch)")

@@ -19,7 +19,8 @@ from orderupd_tui import paths
 from orderupd_tui.config import Settings, parse
 from orderupd_tui.demo.server import DemoServer
 
-DEMO_ORDERS = 300
+#: The demo's stores: two platforms, so the inbox shows what several stores look like.
+DEMO_STORES = (("shop", "shopify", 300, 1), ("woo", "woocommerce", 120, 2))
 #: Seconds between the store's scripted changes; the first comes within seconds.
 CHANGE_EVERY = 15.0
 POLL_INTERVAL = 10
@@ -32,13 +33,17 @@ def demo_settings() -> Settings:
     base = paths.data_dir() / "demo"
     shutil.rmtree(base, ignore_errors=True)
     base.mkdir(parents=True)
-    server = DemoServer(orders=DEMO_ORDERS, change_every=CHANGE_EVERY).start()
-    atexit.register(server.stop)
+    stores = []
+    for name, platform, orders, seed in DEMO_STORES:
+        server = DemoServer(orders=orders, platform=platform, seed=seed,
+                            change_every=CHANGE_EVERY).start()
+        atexit.register(server.stop)
+        stores.append({"name": name, "platform": "demo", "as": platform, "url": server.url,
+                       "token": server.token})
     data = {
         "database": "sqlite:///orders.db",
         "poll_interval": POLL_INTERVAL,
-        "stores": [{"name": "shop", "platform": "demo", "url": server.url,
-                    "token": server.token}],
+        "stores": stores,
         "accounting": {"backend": "beancount", "path": "books/orders.beancount",
                        "on_reset": "ask"},
     }
