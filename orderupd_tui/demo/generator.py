@@ -258,7 +258,9 @@ class OrderFactory:
         rng = self.rng
         if rng.random() < 0.04:
             return None
-        if self._customers and rng.random() < 0.55:
+        # Returning customers grow more common as the shop gains customers, so the
+        # first orders are not all the same few people.
+        if self._customers and rng.random() < min(0.55, len(self._customers) / 40):
             return rng.choice(self._customers)
         customer = self._person(created_ts - rng.randint(60, 900))
         self._customers.append(customer)
