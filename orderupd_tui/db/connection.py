@@ -54,7 +54,7 @@ def _make(url: str) -> Database:
                 "busy_timeout": 10_000,
                 "foreign_keys": 1,
                 "synchronous": "normal",
-                "cache_size": -64_000,
+                "cache_size": -16_000,
             },
         )
     if scheme in ("postgresql", "postgres"):

@@ -12,10 +12,13 @@ the rows around it.  Everything here is shaped by that:
   (how many rows come before a key) is a range count, which is how the app
   keeps its cursor on the same order when a poll inserts rows above it.
 - **An indexed substring filter.**  On SQLite the filter reads the FTS5
-  trigram table.  A rare substring is answered from that index alone and
-  sorted; a common one (or one under three characters, which trigrams
-  cannot index) walks the sort index instead and tests each row, which
-  finds a page of matches quickly precisely because matches are dense.
+  trigram table.  A rare substring's matches are read from that index
+  once and their sort keys held; a common one (or one under three
+  characters, which trigrams cannot index) walks the sort index instead
+  and tests each row, which finds a page of matches quickly precisely
+  because matches are dense.  The walk's weak spot is a common substring
+  whose matches all sort at the far end (a customer's first name, sorted
+  by customer): it reads most of the index before the first match.
   Its exact count is then the slow part, so :meth:`Listing.count` is kept
   apart for the app to run in the background.  PostgreSQL's planner makes
   the same choice on its own with the ``pg_trgm`` indexes.
@@ -35,12 +38,21 @@ from typing import Any
 
 from peewee import Database, DatabaseError, SqliteDatabase
 
+from orderupd_tui.db.models import Update
+from orderupd_tui.db.records import find
 from orderupd_tui.services import queries
 
-#: Above this many trigram matches a filter counts as common: walk the sort index instead.
+#: Below this many trigram matches a filter is rare: its matches are read from the trigram
+#: index and their sort keys held, at a cost that grows with the matches wherever they
+#: fall in the sort.  Above it, walking the sort index and testing each row finds a page
+#: of matches in a few thousand rows, unless the matches cluster at the far end of the sort
+#: (see the module's note).
 FTS_SPARSE_LIMIT = 20_000
 #: Ids per ``IN (...)`` list, well under every database's bound-parameter limit.
 ID_CHUNK = 500
+#: SQLite page cache (KiB) of the connections the inbox reads with.  Windows are small and
+#: counts read each page once, so the bulk-write default would only inflate the app's memory.
+CACHE_KIB = 8000
 _CENT = Decimal("0.01")
 
 Key = tuple[Any, ...]
@@ -220,6 +232,12 @@ class Inbox:
                 "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'orders_fts'"
             ).fetchone()
         )
+        self.small_cache()
+
+    def small_cache(self) -> None:
+        """Keep this thread's SQLite connection's page cache small (see :data:`CACHE_KIB`)."""
+        if self.sqlite:
+            self.db.execute_sql(f"PRAGMA cache_size = -{CACHE_KIB}")
 
     def orders(self, view: View) -> OrderList:
         return OrderList(self, view)
@@ -263,9 +281,6 @@ class Inbox:
 
     def detail(self, order_id: int) -> Detail:
         """The order's fields, its pending update (if any) and its history."""
-        from orderupd_tui.db.models import Update
-        from orderupd_tui.db.records import find
-
         row = find(str(order_id))
         history = queries.history_json(str(row.id))
         previous = [{"ref": p["document_ref"], "state": p["state"], "posted_at": p["posted_at"]}
@@ -339,6 +354,7 @@ class Listing:
         stops it from another thread (raising :class:`CountCancelled` here).
         """
         if self.total is None:
+            self.inbox.small_cache()
             self._counting = self.inbox.db.connection()
             try:
                 if self._cancelled:
@@ -451,13 +467,25 @@ class Listing:
 
 
 class OrderList(Listing):
-    """The Inbox: every downloaded order."""
+    """The Inbox: every downloaded order.
+
+    With a rare substring (fewer trigram matches than
+    :data:`FTS_SPARSE_LIMIT`) it holds the sorted keys of all its matches, read once from
+    the trigram index: windows, positions and jumps are then lookups in
+    that list plus a fetch of the few rows shown, by id.
+    """
 
     SORTS = ORDER_SORTS
     COLUMNS = ("o.id, s.name, o.number, o.created_at, o.customer, o.email, o.total, o.currency, "
                "o.payment_status, o.fulfillment_status, o.order_status, o.local_status, "
                "o.pending, o.accounting_state, o.accounting_ref")
     BASE_FROM = "orders o"
+
+    def __init__(self, inbox: Inbox, view: View) -> None:
+        #: The keys of every match in display order, when the filter is rare; else None.
+        self.keys: list[Key] | None = None
+        self._places: dict[int, int] = {}
+        super().__init__(inbox, view)
 
     def _plan_filter(self) -> None:
         if not self.text:
@@ -468,14 +496,87 @@ class OrderList(Listing):
                 "SELECT count(*) FROM (SELECT 1 FROM orders_fts WHERE orders_fts MATCH ? "
                 f"LIMIT {FTS_SPARSE_LIMIT}) AS capped", [phrase]))
             if found < FTS_SPARSE_LIMIT:
-                # Rare: read the few matches from the index, then join and sort them.
-                self.from_sql = "orders_fts f CROSS JOIN orders o ON o.id = f.rowid"
-                self.where_sql = "orders_fts MATCH ?"
-                self.params = [phrase]
-                self.total = found
+                self._hold_matches(phrase)
                 return
             self.lower_bound = found
         self._like_filter()
+
+    def _hold_matches(self, phrase: str) -> None:
+        direction = " DESC" if self.descending else ""
+        order = ", ".join(e + direction for e in self.key_exprs)
+        self.where_sql = "o.id IN (SELECT rowid FROM orders_fts WHERE orders_fts MATCH ?)"
+        self.params = [phrase]
+        self.keys = [tuple(r) for r in self.inbox.rows(
+            f"SELECT {', '.join(self.key_exprs)} FROM orders o WHERE {self.where_sql} "
+            f"ORDER BY {order}", self.params)]
+        self._places = {key[-1]: i for i, key in enumerate(self.keys)}
+        self.total = len(self.keys)
+
+    def position(self, key: Key, near_end: bool = False) -> int:
+        if self.keys is None:
+            return super().position(key, near_end)
+        if key[-1] in self._places and self.keys[self._places[key[-1]]] == key:
+            return self._places[key[-1]]
+        return self._bisect(key)
+
+    def _bisect(self, key: Key) -> int:
+        """Where ``key`` would sit in the held keys (display order)."""
+        assert self.keys is not None
+        low, high = 0, len(self.keys)
+        while low < high:
+            middle = (low + high) // 2
+            held = self.keys[middle]
+            if (held > key) if self.descending else (held < key):
+                low = middle + 1
+            else:
+                high = middle
+        return low
+
+    def after(self, key: Key | None, limit: int, *, inclusive: bool = False) -> list[Any]:
+        if self.keys is None:
+            return super().after(key, limit, inclusive=inclusive)
+        start = 0 if key is None else self.position(key)
+        if key is not None and not inclusive and start < len(self.keys) \
+                and self.keys[start] == key:
+            start += 1
+        return self._held(start, start + limit)
+
+    def before(self, key: Key | None, limit: int) -> list[Any]:
+        if self.keys is None:
+            return super().before(key, limit)
+        end = len(self.keys) if key is None else self.position(key)
+        return self._held(max(0, end - limit), end)
+
+    def at(self, position: int, limit: int) -> list[Any]:
+        if self.keys is None:
+            return super().at(position, limit)
+        return self._held(position, position + limit)
+
+    def find(self, row_id: int) -> Any | None:
+        if self.keys is not None and row_id not in self._places:
+            return None
+        return super().find(row_id)
+
+    def ids(self) -> list[int]:
+        if self.keys is None:
+            return super().ids()
+        return [int(key[-1]) for key in self.keys]
+
+    def _held(self, start: int, end: int) -> list[OrderRow]:
+        """The held matches ``[start, end)``, fetched by id (a row changed since is skipped)."""
+        assert self.keys is not None
+        ids = [key[-1] for key in self.keys[max(0, start):end]]
+        if not ids:
+            return []
+        marks = ", ".join("?" * len(ids))
+        width = len(self.key_exprs)
+        found = {
+            r[0]: self._make(r[:-width], tuple(r[-width:]))
+            for r in self.inbox.rows(
+                f"SELECT {self.COLUMNS}, {', '.join(self.key_exprs)} "
+                f"FROM orders o{self.JOIN_STORE} WHERE o.id IN ({marks})", ids)
+        }
+        return [found[i] for i in ids if i in found]
 
     def _make(self, v: tuple[Any, ...], key: Key) -> OrderRow:
         return OrderRow(id=v[0], key=key, store=v[1], number=v[2], created_at=_time(v[3]),
@@ -494,11 +595,6 @@ class UpdateList(Listing):
     BASE_FROM = "order_update u JOIN orders o ON o.id = u.order_id"
     BASE_WHERE = "u.status = 'pending'"
     id_expr = "u.id"
-
-    def find_order(self, order_id: int) -> UpdateRow | None:
-        """The pending update of this order, if it is in this list."""
-        rows = self._select(" AND o.id = ?", [order_id], self.descending, 1)
-        return rows[0] if rows else None
 
     def _make(self, v: tuple[Any, ...], key: Key) -> UpdateRow:
         changes = json.loads(v[8]) if v[8] else []

@@ -1,0 +1,345 @@
+"""The full-screen app: panes, background polling, and batch actions run in workers.
+
+Polling is a thread worker chained by a timer: the next poll is scheduled
+only when the previous one has finished, so polls never overlap, and the
+timer belongs to the app, so it keeps running under any screen or modal.
+Batch actions run in a thread worker too, reporting progress per order.
+Workers never touch widgets: they post messages (``tui.messages``), and
+the handlers here update the status and tell each screen to reload.
+
+Polls and batches share the store connectors, so they take turns through
+one lock; the interface stays responsive while either waits.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from pathlib import Path
+from typing import ClassVar
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.timer import Timer
+
+from orderupd_tui import paths
+from orderupd_tui.config import Settings
+from orderupd_tui.services import posting, review, sync
+from orderupd_tui.services.inbox import Inbox, Target
+from orderupd_tui.services.session import Session
+from orderupd_tui.tui.messages import (
+    BatchFinished,
+    BatchProgress,
+    DataChanged,
+    PollFinished,
+    PollProgress,
+)
+from orderupd_tui.tui.screens.confirm import ConfirmScreen, plural
+from orderupd_tui.tui.screens.detail import DetailScreen
+from orderupd_tui.tui.screens.help import HelpScreen
+from orderupd_tui.tui.screens.main import MainScreen
+from orderupd_tui.tui.widgets.status import PollStatus, StatusBar, StoreStatus
+from orderupd_tui.tui.widgets.table import VirtualTable
+
+REVIEW = ("accept", "ignore", "cancel")
+#: Seconds between progress updates from a worker: enough to look alive, few repaints.
+PROGRESS_EVERY = 0.1
+#: Failed orders named in a batch's notification.
+SUMMARY_FAILURES = 5
+VERB = {"accept": "accepting", "ignore": "ignoring", "cancel": "cancelling",
+        "refresh": "refreshing"}
+
+
+class OrderApp(App[int]):
+    """orderupd-tui's app, on an open :class:`Session`."""
+
+    CSS_PATH = Path(__file__).with_name("app.tcss")
+    TITLE = "orderupd-tui"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("question_mark", "help", "Help", id="help"),
+        Binding("s", "poll", "Sync", id="poll"),
+        Binding("q", "quit", "Quit", id="quit"),
+        Binding("t", "change_theme", "Theme", show=False, id="theme"),
+        Binding("ctrl+p", "command_palette", "Commands", show=False, priority=True,
+                id="command_palette"),
+    ]
+
+    def __init__(
+        self,
+        session: Session,
+        *,
+        demo: bool = False,
+        clock: Callable[[], datetime] | None = None,
+        cursor_blink: bool = True,
+    ) -> None:
+        super().__init__()
+        self.session = session
+        self.settings: Settings = session.settings
+        self.inbox = Inbox(session.db)
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.cursor_blink = cursor_blink
+        self.status = PollStatus()
+        self._timer: Timer | None = None
+        self._batch_running = False
+        self.store_lock = threading.Lock()
+        if demo:
+            self.sub_title = "demo"
+
+    def get_default_screen(self) -> Screen[None]:
+        return MainScreen()
+
+    @property
+    def main(self) -> MainScreen:
+        screen = self.screen_stack[0]
+        assert isinstance(screen, MainScreen)
+        return screen
+
+    def on_mount(self) -> None:
+        self._apply_keymap()
+        for state in self.inbox.stores():
+            if state.name in {s.name for s in self.settings.stores}:
+                self.status.stores[state.name] = StoreStatus(state.name, state.last_error)
+            if state.last_poll_at and (self.status.last is None
+                                       or state.last_poll_at > self.status.last):
+                self.status.last = state.last_poll_at
+        if self.settings.poll_interval > 0 and self.settings.stores:
+            self.start_poll()
+        self.show_status()
+
+    def _apply_keymap(self) -> None:
+        """The config's ``keys:`` section, by binding id; unknown ids are named, not fatal."""
+        keymap = dict(self.settings.keys)
+        known = {b.id for _, bindings in self.key_sections() for b in bindings if b.id}
+        unknown = sorted(set(keymap) - known)
+        if unknown:
+            self.notify(f"keys: no action named {', '.join(unknown)} (see ? for the names)",
+                        severity="warning", timeout=10)
+        self.set_keymap({k: v for k, v in keymap.items() if k in known})
+
+    # -- status -------------------------------------------------------------------------
+
+    def show_status(self) -> None:
+        for screen in self.screen_stack:
+            for bar in screen.query(StatusBar):
+                bar.show(self.status)
+
+    def broadcast_change(self) -> None:
+        for screen in self.screen_stack:
+            screen.post_message(DataChanged())
+
+    # -- polling ------------------------------------------------------------------------
+
+    def action_poll(self) -> None:
+        if self.status.running:
+            self.notify("already polling", timeout=3)
+            return
+        if not self.settings.stores:
+            self.notify("no stores are configured", severity="warning")
+            return
+        self.start_poll()
+
+    def start_poll(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        self.status.running = True
+        self.status.next = None
+        self.status.progress = "polling…"
+        self.show_status()
+        self._poll()
+
+    @work(thread=True, group="poll", exit_on_error=False)
+    def _poll(self) -> None:
+        try:
+            with self.store_lock:
+                results = sync.poll_once(self.session, progress=self._poll_progress)
+            self.post_message(PollFinished(results))
+        except Exception:
+            self.post_message(PollFinished(error=self.log_unexpected()))
+        finally:
+            self.session.db.close()
+
+    def _poll_progress(self, store: str, pages: int, orders: int) -> None:
+        self.post_message(PollProgress(store, pages, orders))
+
+    def on_poll_progress(self, message: PollProgress) -> None:
+        self.status.progress = (f"polling {message.store}: page {message.pages}, "
+                                f"{message.orders:,} orders")
+        self.show_status()
+
+    def on_poll_finished(self, message: PollFinished) -> None:
+        self.status.running = False
+        self.status.progress = ""
+        self.status.last = self.clock()
+        if message.error:
+            self.notify(message.error, title="poll failed", severity="error")
+        found = [(r.name, r.errors) for r in message.results]
+        if message.results.books is not None:
+            found.append(("books", message.results.books.errors))
+        for name, errors in found:
+            store = self.status.stores.setdefault(name, StoreStatus(name))
+            error = "; ".join(errors) or None
+            if error and error != store.error:
+                self.notify(error, title=name, severity="error", timeout=8)
+            store.error = error
+        if any(r.new or r.updated for r in message.results) or message.error is None:
+            self.broadcast_change()
+        if self.settings.poll_interval > 0:
+            interval = self.settings.poll_interval
+            self.status.next = self.clock() + timedelta(seconds=interval)
+            self._timer = self.set_timer(interval, self.start_poll)
+        self.show_status()
+
+    # -- batch actions ------------------------------------------------------------------
+
+    def request_action(self, action: str, order_ids: list[int]) -> None:
+        """Confirm, then run ``action`` on these orders in the background."""
+        if self._batch_running:
+            self.notify("a batch is still running; wait for it to finish", severity="warning")
+            return
+        targets = self.inbox.targets(order_ids)
+        if action in REVIEW:
+            targets = [t for t in targets if t.pending]
+            if not targets:
+                self.notify("none of these orders has a pending update", severity="warning")
+                return
+        if not targets:
+            return
+        on_reset = self.settings.accounting.on_reset
+
+        def confirmed(choice: str | None) -> None:
+            if choice is None:
+                return
+            reset = choice if choice in ("void", "keep") else None
+            self.start_batch(action, targets, reset)
+
+        self.push_screen(ConfirmScreen(action, targets, on_reset), confirmed)
+
+    def start_batch(self, action: str, targets: list[Target], reset: str | None) -> None:
+        self._batch_running = True
+        self.status.batch = f"{VERB[action]} {plural(len(targets), 'order')}…"
+        self.show_status()
+        self._batch(action, targets, reset)
+
+    @work(thread=True, group="batch", exit_on_error=False)
+    def _batch(self, action: str, targets: list[Target], reset: str | None) -> None:
+        ids = [t.id for t in targets]
+        by_ref = {t.ref: t.id for t in targets} | {str(t.id): t.id for t in targets}
+
+        last = [0.0]
+
+        def progress(done: int, total: int) -> None:
+            now = time.monotonic()
+            if now - last[0] >= PROGRESS_EVERY or done == total:
+                last[0] = now
+                self.post_message(BatchProgress(action, done, total))
+
+        try:
+            with self.store_lock:
+                result = review.review(self.session, [str(i) for i in ids], action,
+                                       confirmed=True, reset=reset, progress=progress,
+                                       void=posting.void_in_books)
+            failed = {by_ref[o.ref] for o in result.outcomes if not o.ok and o.ref in by_ref}
+            self.post_message(BatchFinished(result, failed, ids))
+        except Exception:
+            self.post_message(BatchFinished(None, set(ids), ids, error=self.log_unexpected()))
+        finally:
+            self.session.db.close()
+
+    def on_batch_progress(self, message: BatchProgress) -> None:
+        done, total = message.done, message.total
+        filled = round(10 * done / total) if total else 10
+        self.status.batch = (f"{VERB[message.action]} {done:,}/{total:,} "
+                             f"{'█' * filled}{'░' * (10 - filled)}")
+        self.show_status()
+
+    def on_batch_finished(self, message: BatchFinished) -> None:
+        self._batch_running = False
+        self.status.batch = ""
+        if message.result is None:
+            self.notify(message.error or "the batch failed", severity="error")
+        else:
+            failed = bool(message.failed)
+            self.notify(short_summary(message.result),
+                        severity="warning" if failed else "information",
+                        timeout=10 if failed else 5)
+        self.main.batch_finished(message.failed, message.acted)
+        self.broadcast_change()
+        self.show_status()
+
+    # -- help, palette, errors ----------------------------------------------------------
+
+    def key_sections(self) -> list[tuple[str, list[Binding]]]:
+        """Every binding of every screen, for the help screen and the keymap check."""
+
+        def bindings(owner: type) -> list[Binding]:
+            return [b for b in getattr(owner, "BINDINGS", []) if isinstance(b, Binding)]
+
+        return [
+            ("Everywhere", bindings(OrderApp)),
+            ("Inbox and Updates", bindings(MainScreen)),
+            ("Moving in a pane", bindings(VirtualTable)),
+            ("Order detail", bindings(DetailScreen)),
+            ("Confirmation", bindings(ConfirmScreen)),
+            ("Help", bindings(HelpScreen)),
+        ]
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.key_sections(), self.settings.keys))
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """The palette offers every action that applies on this screen, with its key."""
+        yield from super().get_system_commands(screen)
+        seen: set[str] = set()
+        for node, binding, enabled, _tooltip in screen.active_bindings.values():
+            if not enabled or not binding.id or not binding.description:
+                continue  # Textual's own focus and copy keys have no id: not ours to offer
+            if binding.description in seen or binding.action == "command_palette":
+                continue
+            seen.add(binding.description)
+            yield SystemCommand(binding.description,
+                                f"key {self.get_key_display(binding)}",
+                                partial(self.run_action, binding.action, node))
+
+    def log_unexpected(self) -> str:
+        """Keep the traceback in the state dir, secrets removed; return one line for the user."""
+        detail = traceback.format_exc()
+        for secret in self.settings.secrets():
+            detail = detail.replace(secret, "***")
+        last = detail.strip().splitlines()[-1]
+        try:
+            folder = paths.state_dir()
+            folder.mkdir(parents=True, exist_ok=True)
+            logfile = folder / "errors.log"
+            with logfile.open("a", encoding="utf-8") as fh:
+                fh.write(f"--- {datetime.now(UTC).isoformat()}\n{detail}\n")
+            return f"unexpected error: {last} (details in {logfile})"
+        except OSError:
+            return f"unexpected error: {last}"
+
+
+def short_summary(result: review.BatchResult) -> str:
+    """``18 accepted, 2 failed: main:1012 store unreachable; …``, at most a few failures named
+    (the rest stay marked, to be looked at or retried)."""
+    bad = [o for o in result.outcomes if not o.ok]
+    if len(bad) <= SUMMARY_FAILURES:
+        return result.summary()
+    done = len(result.outcomes) - len(bad)
+    named = "; ".join(f"{o.ref} {o.message}" for o in bad[:SUMMARY_FAILURES])
+    return (f"{done} {review.PAST[result.action]}, {len(bad)} failed: {named}; "
+            f"… and {len(bad) - SUMMARY_FAILURES} more (still marked)")
+
+
+def run_app(settings: Settings, demo: bool = False) -> int:
+    """Open the session and run the app until the reviewer quits; returns the exit code."""
+    with Session(settings) as session:
+        app = OrderApp(session, demo=demo)
+        app.run()
+    return app.return_code or 0

@@ -1,0 +1,1 @@
+"""The app's screens: the panes, an order's detail, the confirmation and help."""

@@ -1,0 +1,203 @@
+"""One order in full: its fields, the pending update as an old → new diff, and its history.
+
+``r``, ``a``, ``i`` and ``c`` work here too, through the same confirmation
+as in the panes; the screen reloads when the order changes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from orderupd_tui.services.inbox import Detail
+from orderupd_tui.tui.messages import DataChanged
+from orderupd_tui.tui.widgets.status import StatusBar
+
+if TYPE_CHECKING:
+    from orderupd_tui.tui.app import OrderApp
+
+
+def shown_time(value: str | None) -> str:
+    if not value:
+        return ""
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone().strftime(
+        "%Y-%m-%d %H:%M")
+
+
+def _section(title: str) -> Text:
+    return Text(f"\n{title}", style="bold underline")
+
+
+def fields_table(detail: Detail) -> Table:
+    order, fields = detail.order, detail.fields
+    accounting = order["accounting"]
+    rows: list[tuple[str, str]] = [
+        ("Order", f"{order['ref']}  (remote id {order['remote_id']})"),
+        ("Created", shown_time(order["created_at"])),
+        ("Updated", shown_time(order["updated_at"])),
+        ("Customer", " ".join(p for p in (order["customer"], f"<{order['email']}>"
+                                          if order["email"] else "") if p)),
+        ("Total", f"{order['total']} {order['currency']}  (subtotal {fields.get('subtotal')}, "
+                  f"tax {fields.get('tax')}, shipping {fields.get('shipping')}, "
+                  f"discount {fields.get('discount')}, refunded {fields.get('refunded')})"),
+        ("Payment", order["payment_status"]),
+        ("Fulfilment", order["fulfillment_status"]),
+        ("Status", f"{order['order_status']} (store says {order['platform_status'] or '—'})"
+                   + ("; cancelled here" if order["local_status"] == "cancelled" else "")),
+        ("Accounting", accounting["state"] + (f" as {accounting['ref']}" if accounting["ref"]
+                                              else "")
+         + (f" on {shown_time(accounting['posted_at'])}" if accounting["posted_at"] else "")),
+        ("Pending", "yes: an update waits for review" if order["pending_update"] else "no"),
+    ]
+    for previous in accounting["previous"]:
+        rows.append(("Earlier", f"{previous['ref']} {previous['state']}"
+                               f" (posted {shown_time(previous['posted_at'])})"))
+    shipping = fields.get("shipping_address") or {}
+    if shipping:
+        rows.append(("Ship to", ", ".join(str(v) for k, v in shipping.items()
+                                           if v and k != "phone")))
+    if fields.get("note"):
+        rows.append(("Note", str(fields["note"])))
+    table = Table(box=None, show_header=False, padding=(0, 1), expand=True)
+    table.add_column("field", style="bold", no_wrap=True, width=11)
+    table.add_column("value", overflow="fold")
+    for name, value in rows:
+        table.add_row(name, value)
+    return table
+
+
+def lines_table(fields: dict[str, Any]) -> Table:
+    table = Table(box=None, padding=(0, 1), expand=True, header_style="bold")
+    table.add_column("SKU", no_wrap=True)
+    table.add_column("Item", overflow="ellipsis", no_wrap=True, ratio=1)
+    table.add_column("Qty", justify="right")
+    table.add_column("Price", justify="right")
+    table.add_column("Total", justify="right")
+    for line in fields.get("line_items") or []:
+        table.add_row(line["sku"], line["title"], str(line["quantity"]), line["unit_price"],
+                      line["total"])
+    return table
+
+
+def diff_table(update: dict[str, Any]) -> Table:
+    """The pending update side by side: each field's old and new value, labelled by kind."""
+    table = Table(box=None, padding=(0, 1), expand=True, header_style="bold")
+    table.add_column("Kind", no_wrap=True, style="bold")
+    table.add_column("Field", no_wrap=True)
+    table.add_column("Was", ratio=1, overflow="fold")
+    table.add_column("", width=1)
+    table.add_column("Now", ratio=1, overflow="fold")
+    for change in update["changes"]:
+        table.add_row(change["kind"], change["field"], Text(change["old"], style="strike"),
+                      "→", Text(change["new"], style="bold"))
+    return table
+
+
+def history_tables(history: dict[str, Any]) -> list[RenderableType]:
+    parts: list[RenderableType] = []
+    if history["postings"]:
+        postings = Table(box=None, padding=(0, 1), expand=True, header_style="bold")
+        for column in ("Document", "State", "Amount", "Posted", "Settled", "Backend"):
+            postings.add_column(column, no_wrap=True)
+        for p in history["postings"]:
+            state = Text(p["state"], style="bold" if p["state"] in ("detached", "voided")
+                         else "")
+            postings.add_row(p["document_ref"] or p["posting_id"], state,
+                             f"{p['amount']} {p['currency']}", shown_time(p["posted_at"]),
+                             shown_time(p["settled_at"]), p["backend"])
+        parts += [Text("Postings", style="italic"), postings]
+    events = Table(box=None, padding=(0, 1), expand=True, header_style="bold")
+    events.add_column("When", no_wrap=True)
+    events.add_column("Who", no_wrap=True)
+    events.add_column("What", no_wrap=True)
+    events.add_column("Detail", ratio=1, overflow="fold")
+    for e in history["events"]:
+        events.add_row(shown_time(e["at"]), e["actor"], e["action"], e["detail"])
+    if not history["events"]:
+        events.add_row("", "", "no events yet", "")
+    parts += [Text("Events", style="italic"), events]
+    return parts
+
+
+class DetailScreen(Screen[None]):
+    """The detail of one order; ``esc`` goes back to the panes."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q", "app.pop_screen", "Back", id="back"),
+        Binding("r", "act('refresh')", "Refresh", id="detail_refresh"),
+        Binding("a", "act('accept')", "Accept", id="detail_accept"),
+        Binding("i", "act('ignore')", "Ignore", id="detail_ignore"),
+        Binding("c", "act('cancel')", "Cancel", id="detail_cancel"),
+        Binding("down,j", "scroll('down')", "Scroll down", show=False, id="detail_down"),
+        Binding("up,k", "scroll('up')", "Scroll up", show=False, id="detail_up"),
+        Binding("pagedown", "scroll('page_down')", "Page down", show=False,
+                id="detail_page_down"),
+        Binding("pageup", "scroll('page_up')", "Page up", show=False, id="detail_page_up"),
+    ]
+
+    def __init__(self, order_id: int) -> None:
+        super().__init__()
+        self.order_id = order_id
+        self.detail: Detail | None = None
+
+    @property
+    def order_app(self) -> OrderApp:
+        from orderupd_tui.tui.app import OrderApp
+
+        assert isinstance(self.app, OrderApp)
+        return self.app
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="detail-title")
+        with VerticalScroll(id="detail-body"):
+            yield Static(id="detail-content")
+        yield StatusBar(id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.load()
+        self.order_app.show_status()
+
+    def load(self) -> None:
+        detail = self.order_app.inbox.detail(self.order_id)
+        self.detail = detail
+        order = detail.order
+        title = f" {order['ref']} · {order['customer'] or 'no name'} · {order['total']} " \
+                f"{order['currency']}"
+        if order["pending_update"]:
+            title += " · pending update"
+        self.query_one("#detail-title", Static).update(Text(title, style="bold"))
+        parts: list[RenderableType] = [_section("Order"), fields_table(detail)]
+        if detail.update is not None:
+            update = detail.update
+            parts += [_section(f"Pending update · detected {shown_time(update['detected_at'])}"
+                               f" · from {update['source']}"), diff_table(update)]
+        parts += [_section("Lines"), lines_table(detail.fields)]
+        parts += [_section("History"), *history_tables(detail.history)]
+        self.query_one("#detail-content", Static).update(Group(*parts))
+        self.refresh_bindings()
+
+    def on_data_changed(self, message: DataChanged) -> None:
+        self.load()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "act" and parameters and parameters[0] in ("accept", "ignore", "cancel"):
+            pending = self.detail is not None and self.detail.update is not None
+            return True if pending else None
+        return True
+
+    def action_act(self, action: str) -> None:
+        self.order_app.request_action(action, [self.order_id])
+
+    def action_scroll(self, how: str) -> None:
+        body = self.query_one("#detail-body", VerticalScroll)
+        getattr(body, f"scroll_{how}")(animate=False)

@@ -1,0 +1,493 @@
+"""A virtual table over a database listing, drawn line by line through Textual's Line API.
+
+Only the rows on screen are ever drawn, and only a window of rows around
+them is held: :class:`Window` asks the listing for the page after (or
+before) the rows it has, by key, so moving through a million orders costs
+one small indexed query a page.  The scrollbar's thumb is sized by the
+listing's count, so it is honest; a jump far away (clicking or dragging
+the scrollbar) asks for the rows at that position.
+
+When the data changes underneath (a poll, a batch), :meth:`VirtualTable.reload`
+keeps the cursor and the top of the view on the same orders, by key and
+id, and repaints only what is shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from time import perf_counter
+from typing import Any, ClassVar
+
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.geometry import Region
+from textual.strip import Strip
+from textual.widget import Widget
+
+from orderupd_tui.services.inbox import Listing
+from orderupd_tui.tui.widgets.columns import MARK_GLYPH, Column, layout
+
+#: Rows fetched per query beyond what the screen needs, so most moves hit the window.
+PAGE = 100
+#: The most rows held at once; the window is trimmed around the screen beyond that.
+MAX_WINDOW = 1000
+
+
+class Window:
+    """A contiguous run of a listing's rows, with the position of the first."""
+
+    def __init__(self, listing: Listing) -> None:
+        self.listing = listing
+        self.start = 0
+        self.rows: list[Any] = []
+
+    @property
+    def end(self) -> int:
+        return self.start + len(self.rows)
+
+    def get(self, position: int) -> Any | None:
+        if self.start <= position < self.end:
+            return self.rows[position - self.start]
+        return None
+
+    def ensure(self, first: int, last: int, total: int) -> None:
+        """Hold every row in ``[first, last)`` (clipped to ``total``)."""
+        first, last = max(0, first), min(total, last)
+        if first >= last or (self.start <= first and last <= self.end):
+            return
+        listing = self.listing
+        if self.rows and self.start <= first <= self.end:
+            more = listing.after(self.rows[-1].key, last - self.end + PAGE)
+            self.rows.extend(more)
+        elif self.rows and self.start <= last <= self.end:
+            more = listing.before(self.rows[0].key, self.start - first + PAGE)
+            self.rows[:0] = more
+            self.start -= len(more)
+        elif first < PAGE:
+            self.rows, self.start = listing.after(None, last + PAGE), 0
+        elif last > total - PAGE:
+            self.rows = listing.before(None, total - first + PAGE)
+            self.start = total - len(self.rows)
+        else:
+            self.rows, self.start = listing.at(first, last - first + PAGE), first
+        self._trim(first, last)
+
+    def _trim(self, first: int, last: int) -> None:
+        if len(self.rows) <= MAX_WINDOW:
+            return
+        keep_from = max(self.start, min(first - PAGE, self.end - MAX_WINDOW))
+        keep_to = min(self.end, keep_from + MAX_WINDOW)
+        self.rows = self.rows[keep_from - self.start:keep_to - self.start]
+        self.start = keep_from
+
+
+class VirtualTable(Widget, can_focus=True):
+    """A keyboard-driven table of a :class:`Listing`: cursor, marks, and a fixed header line.
+
+    It scrolls itself (``top`` is the first row shown) and draws its own
+    one-column scrollbar, rather than use Textual's ``ScrollView``: a new
+    filter changes the row count on every keystroke, and a virtual size
+    change costs a layout of the whole screen and a second frame, where a
+    repaint of this widget is enough.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("down,j", "cursor_down", "Down", show=False, id="cursor_down"),
+        Binding("up,k", "cursor_up", "Up", show=False, id="cursor_up"),
+        Binding("pagedown", "page_down", "Page down", show=False, id="page_down"),
+        Binding("pageup", "page_up", "Page up", show=False, id="page_up"),
+        Binding("home,g", "first", "First row", show=False, id="first_row"),
+        Binding("end,G", "last", "Last row", show=False, id="last_row"),
+    ]
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "table--header",
+        "table--sorted",
+        "table--cursor",
+        "table--pending",
+        "table--cancelled",
+        "table--marked",
+        "table--glyph",
+        "table--cancelled-glyph",
+        "table--posted",
+        "table--warning",
+        "table--scrollbar",
+        "table--scrollbar-thumb",
+    }
+
+    DEFAULT_CSS = """
+    VirtualTable {
+        background: $surface;
+        color: $foreground;
+        & > .table--header { text-style: bold; background: $panel; color: $foreground; }
+        & > .table--sorted { text-style: bold underline; background: $panel; color: $accent; }
+        & > .table--cursor {
+            background: $block-cursor-blurred-background;
+            color: $block-cursor-blurred-foreground;
+            text-style: $block-cursor-blurred-text-style;
+        }
+        &:focus > .table--cursor {
+            background: $block-cursor-background;
+            color: $block-cursor-foreground;
+            text-style: $block-cursor-text-style;
+        }
+        & > .table--pending { text-style: dim; }
+        & > .table--cancelled { text-style: strike; color: $text-error; }
+        & > .table--marked { text-style: bold; color: $text-accent; }
+        & > .table--glyph { color: $text-warning; text-style: bold; }
+        & > .table--cancelled-glyph { color: $text-error; text-style: bold; }
+        & > .table--posted { color: $text-success; }
+        & > .table--warning { color: $text-warning; text-style: bold; }
+        & > .table--scrollbar { background: $scrollbar-background; color: $scrollbar; }
+        & > .table--scrollbar-thumb { background: $scrollbar-background; color: $scrollbar; }
+    }
+    """
+
+    def __init__(
+        self,
+        columns: Sequence[Column],
+        marks: set[int],
+        order_id: Callable[[Any], int],
+        *,
+        row_style: Callable[[Any], tuple[str, ...]] = lambda row: (),
+        empty: str = "nothing to show",
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.columns = tuple(columns)
+        self.marks = marks
+        self.order_id = order_id
+        self.row_style = row_style
+        self.empty = empty
+        self.cursor = 0
+        self.top = 0
+        self.total = 0
+        self.total_exact = True
+        self._window: Window | None = None
+        self._widths: list[int] = []
+        self._widths_for = -1
+        self._style_cache: dict[tuple[str | None, ...], Style] = {}
+        #: Drawn rows by (row id, cursor on it, marked): scrolling redraws few new ones.
+        self._strips: dict[tuple[int, bool, bool], Strip] = {}
+        #: perf_counter() of the first paint with rows, for the benchmark.
+        self.first_paint: float | None = None
+
+    # -- data ---------------------------------------------------------------------------
+
+    @property
+    def listing(self) -> Listing | None:
+        return self._window.listing if self._window else None
+
+    def show(self, listing: Listing) -> None:
+        """Show a new listing (new filter or sort): cursor and view back to the top."""
+        self._window = Window(listing)
+        self.cursor = self.top = 0
+        self._set_total(listing)
+        self._repaint()
+
+    def reload(self, listing: Listing) -> None:
+        """The same view over changed data: keep the cursor and the view on the same rows.
+
+        The cursor row's new position is a range count by its key; if it
+        left the view (resolved, filtered out), the row now in its place
+        gets the cursor.  The view keeps the cursor on the same screen line.
+        """
+        current = self.current_row
+        screen_line = self.cursor - self.top
+        near_end = self.total_exact and self.cursor > self.total // 2
+        self._window = Window(listing)
+        self._set_total(listing)
+        if current is not None:
+            still = listing.find(current.id)
+            key = still.key if still is not None else current.key
+            self.cursor = listing.position(key, near_end and listing.total is not None)
+        self.cursor = max(0, min(self.cursor, self.total - 1))
+        self._set_top(self.cursor - screen_line)
+        self._repaint()
+
+    def count_ready(self, listing: Listing) -> None:
+        """The listing's exact count arrived (it was computed in the background)."""
+        if self.listing is listing:
+            self._set_total(listing)
+            self._repaint()
+
+    def _set_total(self, listing: Listing) -> None:
+        self.total_exact = listing.total is not None
+        self.total = listing.total if listing.total is not None else listing.lower_bound
+        if not self.total_exact:
+            # Until the count arrives, at least the rows already found exist.
+            window = self._window
+            self.total = max(self.total, window.end if window else 0, PAGE)
+
+    def _exact_total(self) -> None:
+        """Count now: needed before going to the end of a listing still being counted."""
+        if not self.total_exact and self.listing is not None:
+            self.listing.count()
+            self._set_total(self.listing)
+
+    @property
+    def current_row(self) -> Any | None:
+        return self._row(self.cursor)
+
+    def _row(self, position: int) -> Any | None:
+        if self._window is None or not 0 <= position < self.total:
+            return None
+        self._window.ensure(position, position + 1, self.total)
+        return self._window.get(position)
+
+    def visible_rows(self) -> list[Any]:
+        """The rows on screen, for actions that apply to what is shown."""
+        return [r for p in range(self.top, self.top + self.page_height)
+                if (r := self._row(p)) is not None]
+
+    # -- cursor and scrolling -----------------------------------------------------------
+
+    @property
+    def page_height(self) -> int:
+        """Rows on screen: the height less the header line."""
+        return max(1, self.size.height - 1)
+
+    def _set_top(self, top: int) -> bool:
+        """Scroll so ``top`` is the first row shown; True if the view moved."""
+        top = max(0, min(top, self.total - self.page_height))
+        if top == self.top:
+            return False
+        self.top = top
+        self.refresh()
+        return True
+
+    def move_cursor(self, position: int) -> None:
+        if self.total == 0:
+            return
+        position = max(0, min(position, self.total - 1))
+        if position == self.cursor:
+            return
+        old = self.cursor
+        self.cursor = position
+        if not self._scroll_cursor_into_view():
+            self._refresh_row(old)
+            self._refresh_row(position)
+
+    def _refresh_row(self, position: int) -> None:
+        line = position - self.top + 1
+        if 1 <= line < self.size.height:
+            self.refresh(Region(0, line, self.size.width, 1))
+
+    def _scroll_cursor_into_view(self) -> bool:
+        height = self.page_height
+        if self.cursor < self.top:
+            return self._set_top(self.cursor)
+        if self.cursor >= self.top + height:
+            return self._set_top(self.cursor - height + 1)
+        return False
+
+    def action_cursor_down(self) -> None:
+        self.move_cursor(self.cursor + 1)
+
+    def action_cursor_up(self) -> None:
+        self.move_cursor(self.cursor - 1)
+
+    def action_page_down(self) -> None:
+        height = self.page_height
+        if not self.total_exact and self.cursor + height >= self.total - PAGE:
+            self._exact_total()
+        self._set_top(self.top + height)
+        self.move_cursor(self.cursor + height)
+
+    def action_page_up(self) -> None:
+        height = self.page_height
+        self._set_top(self.top - height)
+        self.move_cursor(self.cursor - height)
+
+    def action_first(self) -> None:
+        self.move_cursor(0)
+
+    def action_last(self) -> None:
+        self._exact_total()
+        self.move_cursor(self.total - 1)
+
+    def toggle_mark(self) -> bool:
+        """Mark or unmark the cursor row; False when there is no row."""
+        row = self.current_row
+        if row is None:
+            return False
+        order = self.order_id(row)
+        if order in self.marks:
+            self.marks.discard(order)
+        else:
+            self.marks.add(order)
+        self._refresh_row(self.cursor)
+        return True
+
+    # -- the mouse (never needed, but it works) -----------------------------------------
+
+    def on_click(self, event: events.Click) -> None:
+        if event.x >= self.size.width - 1:
+            self._jump(event.y)
+        elif event.y >= 1:
+            self.move_cursor(self.top + event.y - 1)
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        if event.button and event.x >= self.size.width - 2:
+            self._jump(event.y)
+
+    def _jump(self, line: int) -> None:
+        """The scrollbar was clicked or dragged: show that part of the list."""
+        self._exact_total()
+        fraction = max(0.0, min(1.0, (line - 1) / max(1, self.page_height - 1)))
+        self._set_top(round(fraction * max(0, self.total - self.page_height)))
+        self.move_cursor(max(self.top, min(self.cursor, self.top + self.page_height - 1)))
+
+    def on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
+        self._set_top(self.top + 3)
+        event.stop()
+
+    def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
+        self._set_top(self.top - 3)
+        event.stop()
+
+    # -- drawing ------------------------------------------------------------------------
+
+    def _repaint(self) -> None:
+        self._style_cache.clear()
+        self._strips.clear()
+        self.refresh()
+
+    def on_focus(self) -> None:
+        self._strips.clear()  # the cursor's look depends on focus
+        self._refresh_row(self.cursor)
+
+    def on_blur(self) -> None:
+        self._strips.clear()
+        self._refresh_row(self.cursor)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._set_top(self.top)
+        self._scroll_cursor_into_view()
+        self._repaint()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._style_cache.clear()
+        self._strips.clear()
+
+    def _style(self, *names: str | None) -> Style:
+        style = self._style_cache.get(names)
+        if style is None:
+            style = self.rich_style
+            for name in names:
+                if name:
+                    style += self.get_component_rich_style(name, partial=True)
+            self._style_cache[names] = style
+        return style
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width - 1  # the last column is the scrollbar
+        if self._widths_for != width:
+            self._widths = layout(self.columns, width - 1)
+            self._widths_for = width
+            self._strips.clear()
+        if y == 0:
+            return self._header(width)
+        position = self.top + y - 1
+        if self._window is None or position >= self.total:
+            if position == 0 and self._window is not None:
+                blank = Strip([Segment(set_cell_size(f"  {self.empty}", width),
+                                       self._style("table--pending"))])
+            else:
+                blank = Strip.blank(width, self.rich_style)
+            return Strip.join([blank, self._scrollbar(y)])
+        self._window.ensure(self.top, self.top + self.page_height, self.total)
+        row = self._window.get(position)
+        if row is None:
+            return Strip.join([Strip.blank(width, self.rich_style), self._scrollbar(y)])
+        if self.first_paint is None:
+            self.first_paint = perf_counter()
+        key = (row.id, position == self.cursor, self.order_id(row) in self.marks)
+        strip = self._strips.get(key)
+        if strip is None:
+            if len(self._strips) > 4 * PAGE:
+                self._strips.clear()
+            strip = self._strips[key] = self._row_strip(row, position, width)
+        return Strip.join([strip, self._scrollbar(y)])
+
+    def _scrollbar(self, y: int) -> Strip:
+        """One cell of the scrollbar: a thumb sized and placed by the view's share of the rows."""
+        height = self.page_height
+        if y == 0 or self.total <= height:
+            return Strip([Segment(" ", self._style("table--header" if y == 0
+                                                    else "table--scrollbar"))], 1)
+        size = max(1, round(height * height / self.total))
+        start = round((height - size) * self.top / max(1, self.total - height))
+        if start <= y - 1 < start + size:
+            return Strip([Segment("█", self._style("table--scrollbar-thumb"))], 1)
+        return Strip([Segment("▕", self._style("table--scrollbar"))], 1)
+
+    def _header(self, width: int) -> Strip:
+        listing = self.listing
+        sort = listing.sort.name if listing else None
+        arrow = ("↓" if listing.descending else "↑") if listing else ""
+        runs = _Runs()
+        runs.add(" ", self._style("table--header"))
+        for index, (column, cell_width) in enumerate(zip(self.columns, self._widths,
+                                                         strict=True)):
+            if index:
+                runs.add(" ", self._style("table--header"))
+            title = column.heading(cell_width - (1 if column.sort == sort else 0))
+            name = "table--header"
+            if column.sort and column.sort == sort:
+                title = f"{title}{arrow}"
+                name = "table--sorted"
+            runs.add(_fit(title, cell_width, column.right), self._style(name))
+        return Strip(runs.segments()).adjust_cell_length(width, self._style("table--header"))
+
+    def _row_strip(self, row: Any, position: int, width: int) -> Strip:
+        marked = self.order_id(row) in self.marks
+        states = self.row_style(row) + (("table--marked",) if marked else ())
+        cursor = ("table--cursor",) if position == self.cursor else ()
+        base = self._style(*states, *cursor)
+        # The mark and the first column (the state glyph) sit side by side: "*●".
+        runs = _Runs()
+        runs.add(MARK_GLYPH if marked else " ", base)
+        for index, (column, cell_width) in enumerate(zip(self.columns, self._widths,
+                                                         strict=True)):
+            if index:
+                runs.add(" ", base)
+            text, name = column.cell(row, cell_width)
+            runs.add(_fit(text, cell_width, column.right),
+                     self._style(*states, name, *cursor) if name else base)
+        return Strip(runs.segments()).adjust_cell_length(width, base)
+
+
+class _Runs:
+    """Text with styles, merged into as few segments as the styles allow (fewer is faster)."""
+
+    def __init__(self) -> None:
+        self._texts: list[str] = []
+        self._styles: list[Style] = []
+
+    def add(self, text: str, style: Style) -> None:
+        if self._styles and self._styles[-1] is style:
+            self._texts[-1] += text
+        else:
+            self._texts.append(text)
+            self._styles.append(style)
+
+    def segments(self) -> list[Segment]:
+        return [Segment(t, s) for t, s in zip(self._texts, self._styles, strict=True)]
+
+
+def _fit(text: str, width: int, right: bool) -> str:
+    """``text`` in exactly ``width`` cells: truncated with an ellipsis, or padded."""
+    if width <= 0:
+        return ""
+    length = cell_len(text)
+    if length > width:
+        return set_cell_size(text, width - 1) + "…"
+    pad = " " * (width - length)
+    return pad + text if right else text + pad

@@ -1,0 +1,627 @@
+"""Pilot tests: every key of the app, on a real database filled from the demo store."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rich.console import Console
+from textual.command import CommandPalette
+from textual.pilot import Pilot
+
+from orderupd_tui.db.models import Event, Posting
+from orderupd_tui.demo.process import DemoProcess
+from orderupd_tui.services import sync
+from orderupd_tui.services.session import Session
+from orderupd_tui.tui.app import OrderApp
+from orderupd_tui.tui.screens.confirm import ConfirmScreen
+from orderupd_tui.tui.screens.detail import DetailScreen
+from orderupd_tui.tui.screens.help import HelpScreen
+from orderupd_tui.tui.screens.main import MainScreen
+from orderupd_tui.tui.widgets.columns import CANCELLED_GLYPH, PENDING_GLYPH
+from orderupd_tui.tui.widgets.table import VirtualTable
+from tests.tui.conftest import (
+    change_orders,
+    make_settings,
+    order_id,
+    order_state,
+    post_order,
+    post_then_change,
+)
+
+pytestmark = pytest.mark.anyio
+
+SIZE = (120, 36)
+
+
+def app_for(session: Session) -> OrderApp:
+    return OrderApp(session, cursor_blink=False)
+
+
+def main_of(app: OrderApp) -> MainScreen:
+    return app.main
+
+
+def table(app: OrderApp, pane: str = "inbox") -> VirtualTable:
+    return app.main.query_one(f"#{pane}", VirtualTable)
+
+
+def line(app: OrderApp, y: int, pane: str = "inbox") -> str:
+    return table(app, pane).render_line(y).text
+
+
+def counts(app: OrderApp) -> str:
+    return text_of(app.main.query_one("#counts"))
+
+
+def status(app: OrderApp) -> str:
+    return text_of(app.main.query_one("#status"))
+
+
+def text_of(widget: Any) -> str:
+    """What a Static shows, as plain text (its content may be any Rich renderable)."""
+    console = Console(width=160, record=True, file=io.StringIO())
+    console.print(widget.content)
+    return console.export_text()
+
+
+def confirm_text(app: OrderApp) -> str:
+    screen = app.screen
+    assert isinstance(screen, ConfirmScreen)
+    return "\n".join(text_of(w) for w in screen.query("Static"))
+
+
+async def settle(pilot: Pilot[Any]) -> None:
+    """Let workers finish and their messages be handled."""
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.pause()
+
+
+def notifications(app: OrderApp) -> list[str]:
+    return [n.message for n in app._notifications]
+
+
+# -- the inbox ------------------------------------------------------------------------------
+
+
+async def test_inbox_lists_orders_newest_first_with_counts(demo: DemoProcess,
+                                                           session: Session) -> None:
+    stored = len(demo.control.orders())
+    app = app_for(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        inbox = table(app)
+        assert inbox.total == stored
+        assert f"orders shown {stored} / {stored} · pending 0 · marked 0" in counts(app)
+        header = line(app, 0)
+        for title in ("Order", "Store", "Date↓", "Customer", "Total", "Payment", "Fulfilment",
+                      "Accounting"):
+            assert title in header
+        dates = [row.created_at for row in inbox.visible_rows()]
+        assert dates == sorted(dates, reverse=True)
+        assert app.focused is inbox
+
+
+async def test_pending_rows_are_dimmed_with_a_glyph_and_cancelled_rows_distinct(
+        demo: DemoProcess, session: Session) -> None:
+    pending = change_orders(demo, session, "edit_note", 2)
+    cancelled = demo.control.orders(cancelled=True)
+    app = app_for(session)
+    async with app.run_test(size=(120, 60)) as pilot:  # every order on screen
+        await pilot.pause()
+        inbox = table(app)
+        rows = {f"{r.store}:{r.number}": (i, r) for i, r in enumerate(inbox.visible_rows())}
+        for ref in pending:
+            position, row = rows[ref]
+            assert row.pending
+            strip = inbox.render_line(position + 1)
+            assert strip.text.lstrip().startswith(PENDING_GLYPH)
+            assert any(seg.style and seg.style.dim for seg in strip)
+        assert "pending 2" in counts(app)
+        for order in cancelled:
+            ref = f"main:{order['order_number']}"
+            if ref in rows:
+                position, row = rows[ref]
+                strip = inbox.render_line(position + 1)
+                assert CANCELLED_GLYPH in strip.text
+                assert any(seg.style and seg.style.strike for seg in strip)
+
+
+async def test_moving_keys(session: Session) -> None:
+    app = app_for(session)
+    async with app.run_test(size=(120, 20)) as pilot:
+        await pilot.pause()
+        inbox = table(app)
+        page = inbox.page_height
+        await pilot.press("j", "down")
+        assert inbox.cursor == 2
+        await pilot.press("k")
+        assert inbox.cursor == 1
+        await pilot.press("up")
+        assert inbox.cursor == 0
+        await pilot.press("pagedown")
+        assert inbox.cursor == page
+        await pilot.press("pageup")
+        assert inbox.cursor == 0
+        last = inbox.total - 1
+        await pilot.press("G")
+        assert inbox.cursor == last
+        assert inbox.current_row.number == inbox.listing.before(None, 1)[0].number
+        await pilot.press("g")
+        assert inbox.cursor == 0
+        await pilot.press("end")
+        assert inbox.cursor == last
+        await pilot.press("home")
+        assert inbox.cursor == 0
+
+
+async def test_pane_keys_and_the_updates_pane(demo: DemoProcess, session: Session) -> None:
+    refs = change_orders(demo, session, "capture_payment", 2)
+    app = app_for(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        main = main_of(app)
+        await pilot.press("2")
+        assert main.active == "updates"
+        assert app.focused is table(app, "updates")
+        rows = table(app, "updates").visible_rows()
+        assert sorted(r.ref for r in rows) == sorted(refs)
+        assert all("payment_status" in r.summary and "→paid" in r.summary for r in rows)
+        assert "→paid" in line(app, 1, "updates")
+        await pilot.press("1")
+        assert main.active == "inbox"
+        await pilot.press("tab")
+        assert main.active == "updates"
+        await pilot.press("tab")
+        assert main.active == "inbox"
+
+
+async def test_enter_opens_the_detail_with_diff_and_history(demo: DemoProcess,
+                                                            session: Session) -> None:
+    [ref] = change_orders(demo, session, "capture_payment", 1)
+    app = app_for(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("2", "enter")
+        screen = app.screen
+        assert isinstance(screen, DetailScreen)
+        assert screen.order_id == order_id(ref)
+        content = text_of(screen.query_one("#detail-content"))
+        assert "Pending update" in content
+        assert "payment_status" in content and "→" in content and "paid" in content
+        assert "update detected" in content  # the history's event
+        await pilot.press("escape")
+        assert isinstance(app.screen, MainScreen)
+
+
+# -- marks and batches ----------------------------------------------------------------------
+
+
+async def test_space_marks_and_moves_star_marks_all_and_U_unmarks(session: Session) -> None:
+    app = app_for(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        inbox = table(app)
+        first = inbox.current_row.id
+        await pilot.press("space")
+        assert inbox.cursor == 1
+        assert app.main.marks == {first}
+        assert line(app, 1).startswith("*")
+        assert "marked 1" in counts(app)
+        await pilot.press("space")
+        assert len(app.main.marks) == 2
+        await pilot.press("asterisk")
+        assert len(app.main.marks) == inbox.total
+        await pilot.press("U")
+        assert app.main.marks == set()
+        assert "marked 0" in counts(app)
+
+
+async def test_accept_marked_updates_confirmed(demo: DemoProcess, session: Session) -> None:
+    refs = change_orders(demo, session, "edit_note", 3)
+    app = app_for(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("2", "space", "space", "space", "a")
+        assert isinstance(app.screen, ConfirmScreen)
+        text = confirm_text(app)
+        assert "Accept 3 updates?" in text
+        assert "Stores: main (3)" in text
+        assert "posted" not in text
+        await pilot.press("y")
+        await settle(pilot)
+        assert isinstance(app.screen, MainScreen)
+        assert any("3 accepted" in n for n in notifications(app))
+        assert app.main.marks == set()
+        assert all(not order_state(ref)["pending_update"] for ref in refs)
+        assert table(app, "updates").total == 0
+        assert "pending 0" in counts(app)
+
+
+@pytest.mark.parametrize("key", ["n", "escape"])
+async def test_a_cancelled_modal_changes_nothing(demo: DemoProcess, session: Session,
+                                                 key: str) -> None:
+    [ref] = change_orders(demo, session, "edit_note", 1)
+    app = app_for(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("2", "c")
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "Cancel 1 order?" in confirm_text(app)
+        await pilot.press(key)
+        await settle(pilot)
+        assert isinstance(app.screen, MainScreen)
+        state = order_state(ref)
+        assert state["pending_update"] and state["local_status"] == "active"
+
+
+async def test_ignore_and_cancel_confirmed_with_enter(demo: DemoProcess,
+                                                      session: Session) -> None:
+    ignored, cancelled = change_orders(demo, session, "edit_note", 2)
+    app = app_for(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("2")
+        updates = table(app, "updates")
+        refs = [r.ref for r in updates.visible_rows()]
+        await pilot.press(*["j"] * refs.index(ignored), "i")
+        assert "Ignore 1 update?" in confirm_text(app)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert not order_state(ignored)["pending_update"]
+        assert order_state(ignored)["local_status"] == "active"
+        await pilot.press("g", "c", "enter")
+        await settle(pilot)
+        assert order_state(cancelled)["local_status"] == "cancelled"
+        assert updates.total == 0
+
+
+async def test_r_refreshes_the_order_under_the_cursor(session: Session) -> None:
+    app = app_for(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        row = table(app).current_row
+        await pilot.press("r")
+        assert "Refresh 1 order?" in confirm_text(app)
+        await pilot.press("y")
+        await settle(pilot)
+        assert any("1 refreshed" in n for n in notifications(app))
+        actions = [e.action for e in Event.select().where(Event.order == row.id)]
+        assert "refresh" in actions
+
+
+async def test_posted_order_warning_names_the_document_and_keep_detaches(
+        demo: DemoProcess, session: Session) -> None:
+    ref, document = post_then_change(demo, session, "capture_payment")
+    app = app_for(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("2")
+        assert document[:9] in line(app, 1, "updates")
+        await pilot.press("a")
+        text = confirm_text(app)
+        assert "1 posted order: the accounting state will be reset." in text
+        assert f"{ref} is posted as {document}" in text
+        assert "The earlier transaction must not be reposted, or must be voided." in text
+        assert "v void and continue · k keep and continue · n/esc go back" in text
+        await pilot.press("y")  # not enough: on_reset is ask, a choice is needed
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("k")
+        await settle(pilot)
+        state = order_state(ref)
+        assert not state["pending_update"]
+        assert state["accounting"]["state"] == "unposted"
+        posting = Posting.get(Posting.order == order_id(ref))
+        assert (posting.state, posting.document_ref) == ("detached", document)
+
+
+async def test_void_and_continue_voids_the_document(demo: DemoProcess,
+                                                    session: Session) -> None:
+    ref, document = post_then_change(demo, session, "edit_note")
+    app = app_for(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("2", "c")
+        assert f"{ref} is posted as {document}" in confirm_text(app)
+        await pilot.press("v")
+        await settle(pilot)
+        assert any("1 cancelled" in n for n in notifications(app))
+        posting = Posting.get(Posting.order == order_id(ref))
+        assert posting.state == "voided"
+        assert order_state(ref)["local_status"] == "cancelled"
+
+
+async def test_posted_warning_with_on_reset_keep_confirms_with_y(
+        demo: DemoProcess, tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, demo.url, demo.token,
+                             accounting={"backend": "beancount", "on_reset": "keep",
+                                         "path": str(tmp_path / "books.beancount")})
+    with Session(settings, actor="reviewer") as session:
+        sync.poll_once(session)
+        ref = table_row_ref(session)
+        document = post_order(session, ref)
+        app = app_for(session)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            await pilot.press("r")
+            text = confirm_text(app)
+            assert f"{ref} is posted as {document}" in text
+            assert "on_reset: keep" in text
+            assert "y/enter confirm · n/esc go back" in text
+            await pilot.press("y")
+            await settle(pilot)
+            assert order_state(ref)["accounting"]["state"] == "unposted"
+
+
+def table_row_ref(session: Session) -> str:
+    """The newest order that can be posted."""
+    from orderupd_tui.services.inbox import Inbox, View
+
+    rows = Inbox(session.db).orders(View()).after(None, 40)
+    return str(next(r.ref for r in rows if not r.cancelled and not r.pending))
+
+
+async def test_failed_orders_stay_marked(demo: DemoProcess, session: Session) -> None:
+    change_orders(demo, session, "edit_note", 2)
+    app = app_for(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("2", "asterisk")
+        marked = set(app.main.marks)
+        assert len(marked) == 2
+        demo.control.fault(500, count=20)
+        try:
+            await pilot.press("a", "y")
+            await settle(pilot)
+        finally:
+            demo.control.clear_faults()
+        summary = next(n for n in notifications(app) if "accepted" in n)
+        assert summary.startswith("0 accepted, 2 failed: main:")
+        assert app.main.marks == marked
+        assert table(app, "updates").total == 2
+
+
+async def test_actions_work_from_the_detail_screen(demo: DemoProcess, session: Session) -> None:
+    [ref] = change_orders(demo, session, "edit_note", 1)
+    app = app_for(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("2", "enter")
+        assert isinstance(app.screen, DetailScreen)
+        await pilot.press("a")
+        assert "Accept 1 update?" in confirm_text(app)
+        await pilot.press("y")
+        await settle(pilot)
+        assert isinstance(app.screen, DetailScreen)
+        assert "Pending update" not in text_of(app.screen.query_one("#detail-content"))
+        assert not order_state(ref)["pending_update"]
+
+
+# -- polling --------------------------------------------------------------------------------
+
+
+async def test_polling_goes_on_under_a_modal(demo: DemoProcess, session: Session) -> None:
+    app = app_for(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        before = table(app).total
+        await pilot.press("r")
+        assert isinstance(app.screen, ConfirmScreen)
+        demo.control.add_orders(2)
+        app.start_poll()  # what the poll timer does when it fires
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        assert table(app).total == before + 2
+        await pilot.press("n")
+        assert "polled" in status(app)
+
+
+async def test_cursor_and_marks_stay_on_their_orders_across_a_poll(demo: DemoProcess,
+                                                                   session: Session) -> None:
+    app = app_for(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        inbox = table(app)
+        await pilot.press("j", "j", "space", "space", "k")
+        under_cursor = inbox.current_row.id
+        marks = set(app.main.marks)
+        position, before = inbox.cursor, inbox.total
+        demo.control.add_orders(3)
+        await pilot.press("s")
+        await settle(pilot)
+        assert inbox.total == before + 3
+        assert inbox.current_row.id == under_cursor
+        assert inbox.cursor == position + 3
+        assert app.main.marks == marks
+        assert "polled" in status(app)
+
+
+async def test_a_store_error_is_a_notification_not_a_modal(demo: DemoProcess,
+                                                           session: Session) -> None:
+    app = app_for(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        demo.control.fault(500, count=20)
+        try:
+            await pilot.press("s")
+            await settle(pilot)
+        finally:
+            demo.control.clear_faults()
+        assert isinstance(app.screen, MainScreen)
+        assert any("500" in n or "error" in n.lower() for n in notifications(app))
+        assert "⚠ main:" in status(app)
+
+
+async def test_polling_is_chained_by_a_timer(demo: DemoProcess, tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, demo.url, demo.token, poll_interval=3600)
+    with Session(settings, actor="reviewer") as session:
+        app = app_for(session)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)  # the first poll starts at once
+            assert table(app).total >= 40
+            assert app.status.next is not None and not app.status.running
+            assert "next" in status(app)
+            with app.store_lock:  # a batch holds the stores: the poll waits for it
+                await pilot.press("s")
+                assert app.status.running
+                await pilot.press("s")  # refused: polls never overlap
+                assert any("already polling" in n for n in notifications(app))
+            await settle(pilot)
+            assert not app.status.running and app.status.next is not None
+
+
+# -- filter, sort, help, palette ------------------------------------------------------------
+
+
+async def test_filter_as_you_type_and_escape(session: Session) -> None:
+    app = app_for(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        inbox = table(app)
+        everything = inbox.total
+        number = inbox.visible_rows()[5].number
+        await pilot.press("slash", *number)
+        await pilot.pause()
+        assert [r.number for r in inbox.visible_rows()] == [number]
+        assert f"orders shown 1 / {everything}" in counts(app)
+        await pilot.press("enter")
+        assert app.focused is inbox
+        await pilot.press("space")
+        await pilot.press("escape")  # clears the filter first
+        assert inbox.total == everything
+        assert len(app.main.marks) == 1
+        await pilot.press("escape")  # then the marks
+        assert app.main.marks == set()
+        customer = inbox.visible_rows()[0].customer.split()[-1][:4].lower()
+        await pilot.press("slash", *customer, "enter")
+        await pilot.pause()
+        assert inbox.total >= 1
+        assert all(customer in (r.customer + r.email).lower() for r in inbox.visible_rows())
+
+
+async def test_sort_cycles_and_reverses(session: Session) -> None:
+    app = app_for(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        inbox = table(app)
+        await pilot.press("o")
+        assert inbox.listing.sort.name == "number"
+        assert "Order↓" in line(app, 0)
+        numbers = [int(r.number) for r in inbox.visible_rows()]
+        assert numbers == sorted(numbers, reverse=True)
+        await pilot.press("O")
+        assert "Order↑" in line(app, 0)
+        numbers = [int(r.number) for r in inbox.visible_rows()]
+        assert numbers == sorted(numbers)
+        await pilot.press("o", "o", "o")
+        assert inbox.listing.sort.name == "total"
+        totals = [r.total for r in inbox.visible_rows()]
+        assert totals == sorted(totals, reverse=True)
+
+
+async def test_help_lists_every_key_with_the_keymap_applied(demo: DemoProcess,
+                                                            tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, demo.url, demo.token, keys={"refresh": "ctrl+r"})
+    with Session(settings, actor="reviewer") as session:
+        sync.poll_once(session)
+        app = app_for(session)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            await pilot.press("question_mark")
+            assert isinstance(app.screen, HelpScreen)
+            text = text_of(app.screen.query_one("#help-keys"))
+            for _title, bindings in app.key_sections():
+                for binding in bindings:
+                    assert binding.description in text
+            assert "^r" in text
+            await pilot.press("escape")
+            assert isinstance(app.screen, MainScreen)
+            await pilot.press("r")
+            assert isinstance(app.screen, MainScreen)  # r is no longer bound
+            await pilot.press("ctrl+r")
+            assert isinstance(app.screen, ConfirmScreen)
+
+
+async def test_the_command_palette_offers_every_action(session: Session) -> None:
+    app = app_for(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        titles = {c.title for c in app.get_system_commands(app.main)}
+        for wanted in ("Refresh", "Mark", "Filter", "Open", "Sync", "Help", "Quit", "Theme",
+                       "Next sort column", "Reverse sort", "Mark all shown"):
+            assert wanted in titles
+        await pilot.press("ctrl+p")
+        assert isinstance(app.screen, CommandPalette)
+        await pilot.press(*"Help")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+
+
+async def test_the_footer_greys_out_keys_that_do_not_apply(session: Session) -> None:
+    app = app_for(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        footer_keys = {k.action: k for k in app.main.query("FooterKey")}
+        assert footer_keys["act('accept')"].has_class("-disabled")  # accept is for Updates
+        assert not footer_keys["act('refresh')"].has_class("-disabled")
+        await pilot.press("2")
+        await pilot.pause()
+        footer_keys = {k.action: k for k in app.main.query("FooterKey")}
+        assert footer_keys["act('accept')"].has_class("-disabled")  # nothing pending
+
+
+@pytest.mark.parametrize("keys", [["q"], ["question_mark", "q"]])
+async def test_q_quits_with_code_0(session: Session, keys: list[str]) -> None:
+    app = app_for(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press(*keys)
+        await pilot.pause()
+        assert not app.is_running
+    assert app.return_code == 0
+
+
+async def test_usable_at_80x24_without_colour(session: Session,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = app_for(session)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert app.no_color
+        inbox = table(app)
+        assert inbox.page_height >= 18
+        header = line(app, 0)
+        for title in ("Order", "Store", "Date", "Customer", "Total", "Payment", "Fulfil",
+                      "Acct"):
+            assert title in header
+        assert len(line(app, 1)) == inbox.size.width == 80
+        assert app.main.query_one("Footer").region.bottom == 24
+
+
+async def test_the_theme_is_selectable(session: Session) -> None:
+    app = app_for(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("t")
+        assert isinstance(app.screen, CommandPalette)
+        await pilot.press("escape")
+        app.theme = "nord"
+        await pilot.pause()
+        assert app.current_theme.name == "nord"
+
+
+def test_a_long_batch_summary_names_a_few_failures() -> None:
+    from orderupd_tui.services.review import FAILED, BatchResult, Outcome
+    from orderupd_tui.tui.app import short_summary
+
+    result = BatchResult("accept", [Outcome("main:1", 0)] + [
+        Outcome(f"main:{n}", FAILED, "store unreachable") for n in range(2, 10)])
+    text = short_summary(result)
+    assert text.startswith("1 accepted, 8 failed: main:2 store unreachable; ")
+    assert "main:6 store unreachable; … and 3 more (still marked)" in text
+    assert "main:7" not in text

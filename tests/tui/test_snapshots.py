@@ -1,0 +1,178 @@
+"""Snapshots of each screen at a fixed size: frozen clock, polling off, no cursor blink.
+
+The database is filled once per module with a fixed set of orders built
+from domain objects (not the demo store, whose generated data may change),
+written with the same column mapping the sync service uses; every time in
+it is the frozen moment or derived from it.
+Run ``pytest tests/tui/test_snapshots.py --snapshot-update`` after an
+intended change, and look at the report before committing the SVGs.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from orderupd_tui.config import Settings
+from orderupd_tui.domain.changes import diff, kinds_of
+from orderupd_tui.domain.order import Address, LineItem, NormalizedOrder
+from orderupd_tui.services.session import Session
+from orderupd_tui.stores.base import RemoteOrder
+from orderupd_tui.tui.app import OrderApp
+from tests.tui.conftest import FROZEN, make_settings
+
+WIDE = (120, 36)
+
+
+NAMES = ("Ada Okafor", "Bruno Sato", "Chloé Varga", "Dmitri Brandt", "Esther Lindqvist",
+         "Farid Moreau", "Greta Jovanović", "Hiroshi Rahman", "Ines Duarte", "Jonas Thorne")
+ITEMS = (("ATJ-M-SLT", "Alpine Trail Jacket - M / Slate", "189.00"),
+         ("MBL-S", "Merino Base Layer - S", "74.50"),
+         ("CPO-SND", "Ceramic Pour-Over Set - Sand", "42.00"),
+         ("TOTE-BLK", "Canvas Tote - Black", "19.95"))
+
+
+def fixed_orders() -> list[NormalizedOrder]:
+    """Sixty orders, the same on every run: the snapshots must not follow the demo's data."""
+    rng = random.Random(11)
+    orders = []
+    for i in range(60):
+        sku, title, price = rng.choice(ITEMS)
+        quantity = rng.randint(1, 3)
+        subtotal = Decimal(price) * quantity
+        created = FROZEN - timedelta(hours=7 * i + rng.randint(0, 5), minutes=rng.randint(0, 59))
+        name = rng.choice(NAMES)
+        orders.append(NormalizedOrder(
+            remote_id=str(6130000000000 + i), number=str(1060 - i), created_at=created,
+            updated_at=created, currency="USD", total=subtotal + Decimal("5.99"),
+            subtotal=subtotal, shipping=Decimal("5.99"),
+            payment_status=rng.choice(("paid", "paid", "authorized", "pending")),
+            fulfillment_status=rng.choice(("unfulfilled", "fulfilled")),
+            order_status="cancelled" if i in (13, 31) else "open",
+            platform_status="paid", customer=name,
+            email=name.lower().replace(" ", ".").replace("é", "e").replace("ć", "c")
+            + "@example.com",
+            line_items=(LineItem(sku, title, quantity, Decimal(price), subtotal),),
+            shipping_address=Address(name=name, line1=f"{10 + i} Chestnut Street",
+                                     city="Vancouver", region="BC", postal_code="V6B 1A1",
+                                     country="Canada")))
+    return orders
+
+
+#: (order index, what changed in the store) for the pending updates.
+CHANGES = ((2, {"payment_status": "paid"}),
+           (5, {"fulfillment_status": "fulfilled", "payment_status": "paid"}),
+           (9, {"note": "Please leave the parcel with the neighbour."}),
+           (14, {"order_status": "cancelled", "payment_status": "refunded"}))
+#: (order index, document) for the posted orders; 9 also has a pending update.
+POSTED = ((1, "INV-0418"), (9, "INV-0412"), (20, "INV-0399"))
+
+
+@pytest.fixture(scope="module")
+def frozen_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    """A database of 60 orders, 4 pending updates (one on a posted order), 3 posted orders."""
+    from orderupd_tui.db.models import Event, Order, Store, Update
+    from orderupd_tui.db.records import order_columns
+
+    folder = tmp_path_factory.mktemp("snapshots")
+    settings = make_settings(folder, "http://127.0.0.1:9", "unused",
+                             accounting={"backend": "none"})
+    stamp = FROZEN.replace(tzinfo=None)
+    with Session(settings, actor="reviewer"):
+        store = Store.get(Store.name == "main")
+        Store.update(last_poll_at=stamp, last_success_at=stamp).execute()
+        orders = fixed_orders()
+        for order in orders:
+            columns = order_columns(RemoteOrder(order, {}), order.digest())
+            Order.create(**{**columns, "downloaded_at": stamp}, store=store,
+                         remote_id=order.remote_id)
+        for index, document in POSTED:
+            mark_posted(f"main:{orders[index].number}", document)
+        for index, edits in CHANGES:
+            old = orders[index]
+            new = replace(old, **edits, updated_at=FROZEN)
+            changes = diff(old, new)
+            row = Order.get(Order.remote_id == old.remote_id)
+            Update.create(order=row, detected_at=stamp, source="store",
+                          kinds=",".join(kinds_of(changes)),
+                          changes=json.dumps([c.to_dict() for c in changes]),
+                          new_data=json.dumps(new.to_dict()), new_digest=new.digest(),
+                          status="pending")
+            Order.update(pending=True).where(Order.id == row.id).execute()
+            Event.create(at=stamp, actor="poll", order=row, action="update detected",
+                         detail=" · ".join(f"{c.field} {c.old}→{c.new}" for c in changes))
+    yield settings
+
+
+def mark_posted(ref: str, document: str) -> None:
+    """A posted order with a fixed document name, as the books would leave it."""
+    from orderupd_tui.db.models import Order, Posting
+    from orderupd_tui.db.records import find
+
+    order = find(ref)
+    stamp = FROZEN.replace(tzinfo=None)
+    Posting.create(posting_id=document, order=order, backend="beancount", document_ref=document,
+                   state="posted", amount=Decimal(order.total), currency=order.currency,
+                   created_at=stamp, posted_at=stamp)
+    Order.update(accounting_state="posted", accounting_ref=document,
+                 posted_at=stamp).where(Order.id == order.id).execute()
+
+
+@pytest.fixture
+def frozen_app(frozen_settings: Settings) -> Iterator[OrderApp]:
+    with Session(frozen_settings, actor="reviewer") as session:
+        yield OrderApp(session, clock=lambda: FROZEN, cursor_blink=False)
+
+
+async def settled(pilot: Pilot[Any]) -> None:
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def test_inbox_with_dimmed_and_posted_rows(snap_compare: Any, frozen_app: OrderApp) -> None:
+    assert snap_compare(frozen_app, terminal_size=WIDE, run_before=settled)
+
+
+def test_updates_pane(snap_compare: Any, frozen_app: OrderApp) -> None:
+    assert snap_compare(frozen_app, press=["2"], terminal_size=WIDE, run_before=settled)
+
+
+def test_detail_with_a_diff(snap_compare: Any, frozen_app: OrderApp) -> None:
+    assert snap_compare(frozen_app, press=["2", "enter"], terminal_size=WIDE,
+                        run_before=settled)
+
+
+def test_posted_order_confirmation(snap_compare: Any, frozen_app: OrderApp) -> None:
+    async def mark_posted_updates(pilot: Pilot[Any]) -> None:
+        await settled(pilot)
+        await pilot.press("2")
+        table = pilot.app.main.pane.table
+        for row in table.visible_rows():
+            if row.posted:
+                pilot.app.main.marks.add(row.order_id)
+
+    assert snap_compare(frozen_app, press=["a"], terminal_size=WIDE,
+                        run_before=mark_posted_updates)
+
+
+def test_help(snap_compare: Any, frozen_app: OrderApp) -> None:
+    assert snap_compare(frozen_app, press=["question_mark"], terminal_size=WIDE,
+                        run_before=settled)
+
+
+def test_the_app_at_80x24(snap_compare: Any, frozen_app: OrderApp) -> None:
+    assert snap_compare(frozen_app, terminal_size=(80, 24), run_before=settled)
+
+
+def test_snapshots_are_kept_with_lf_endings() -> None:
+    for svg in (Path(__file__).parent / "__snapshots__").rglob("*.svg"):
+        assert b"\r\n" not in svg.read_bytes(), svg
