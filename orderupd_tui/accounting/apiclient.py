@@ -14,35 +14,19 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
 
 from orderupd_tui.accounting.base import AccountingError, OutcomeUnknown
+from orderupd_tui.retry_after import retry_after
 
 SleepFn = Callable[[float], None]
 
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 
 
-def retry_after(response: httpx.Response) -> float | None:
-    """Seconds a 429 asks us to wait: ``Retry-After`` as seconds or an HTTP date."""
-    value = response.headers.get("Retry-After", "").strip()
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
 
 
 class ApiClient:

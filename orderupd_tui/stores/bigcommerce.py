@@ -20,8 +20,9 @@ from typing import Any
 import httpx
 
 from orderupd_tui.domain.order import Address, LineItem, NormalizedOrder, money, utc
+from orderupd_tui.retry_after import retry_after
 from orderupd_tui.stores.base import OrderGone, Page, RemoteOrder, StoreError
-from orderupd_tui.stores.http import JsonHttp, RetryPolicy, retry_after_header
+from orderupd_tui.stores.http import JsonHttp, RetryPolicy
 
 #: status_id -> (payment, fulfillment, order), the fallbacks used when
 #: ``payment_status`` is empty (older and manual orders) and the shipped counts
@@ -236,7 +237,7 @@ def rate_limit_reset(response: httpx.Response) -> float | None:
             return max(0.0, int(value) / 1000)
         except ValueError:
             pass
-    return retry_after_header(response)
+    return retry_after(response)
 
 
 class BigCommerceClient:

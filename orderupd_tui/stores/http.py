@@ -27,6 +27,7 @@ from typing import Any
 import httpx
 import orjson
 
+from orderupd_tui.retry_after import retry_after
 from orderupd_tui.stores.base import OrderGone, StoreAuthError, StoreError
 
 log = logging.getLogger(__name__)
@@ -60,24 +61,6 @@ class RetryPolicy:
     def backoff(self, failures: int) -> float:
         """Capped exponential delay before retry number ``failures`` (1-based)."""
         return min(self.max_delay, self.base_delay * 2 ** (failures - 1))
-
-
-def retry_after_header(response: httpx.Response) -> float | None:
-    """The standard ``Retry-After``: seconds (Shopify sends ``2.0``) or an HTTP date."""
-    value = response.headers.get("Retry-After")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def error_text(body: Any) -> str:
@@ -160,7 +143,7 @@ class JsonHttp:
         auth_hint: str = "check the token",
         timeout: float = 30.0,
         retry: RetryPolicy | None = None,
-        retry_after: RetryAfterFn = retry_after_header,
+        retry_after: RetryAfterFn = retry_after,
     ) -> None:
         self.store = store
         self.retry = retry or RetryPolicy()

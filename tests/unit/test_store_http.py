@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
+from orderupd_tui.retry_after import retry_after
 from orderupd_tui.stores.base import StoreAuthError, StoreError
 from orderupd_tui.stores.http import (
     JsonHttp,
@@ -23,7 +24,6 @@ from orderupd_tui.stores.http import (
     error_text,
     html_title,
     looks_like_html,
-    retry_after_header,
 )
 
 
@@ -61,12 +61,12 @@ def test_looks_like_html_by_type_or_body() -> None:
 
 
 def test_retry_after_seconds_and_dates() -> None:
-    assert retry_after_header(httpx.Response(429, headers={"Retry-After": "2.0"})) == 2.0
-    assert retry_after_header(httpx.Response(429, headers={"Retry-After": "0.25"})) == 0.25
-    assert retry_after_header(httpx.Response(429)) is None
-    assert retry_after_header(httpx.Response(429, headers={"Retry-After": "soon"})) is None
+    assert retry_after(httpx.Response(429, headers={"Retry-After": "2.0"})) == 2.0
+    assert retry_after(httpx.Response(429, headers={"Retry-After": "0.25"})) == 0.25
+    assert retry_after(httpx.Response(429)) is None
+    assert retry_after(httpx.Response(429, headers={"Retry-After": "soon"})) is None
     later = format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
-    wait = retry_after_header(httpx.Response(429, headers={"Retry-After": later}))
+    wait = retry_after(httpx.Response(429, headers={"Retry-After": later}))
     assert wait is not None and 20 < wait <= 30
 
 
