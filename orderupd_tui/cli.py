@@ -16,10 +16,11 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-from orderupd_tui.config import ConfigError, Settings, load, locate
-from orderupd_tui.db.connection import DatabaseError
+from orderupd_tui.config import ConfigError, Settings, database_url, load, locate
+from orderupd_tui.db.connection import DatabaseError, redact
 from orderupd_tui.db.records import UnknownRef, find
 from orderupd_tui.errorlog import log_unexpected
 from orderupd_tui.services import posting, queries, review, sync
@@ -128,6 +129,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # the reader went away (``orders --json | head``): not an error
+        sys.stderr.close()
+        return 0
     except Exception:  # the last guard: the user gets one line, the log gets the detail
         return _unexpected()
 
@@ -165,14 +169,15 @@ def _settings(args: argparse.Namespace) -> Settings:
     else:
         settings = load(locate(args.config))
     if args.db:
-        settings = replace(settings, database=args.db)
+        settings = replace(settings, database=database_url(args.db, Path.cwd(), "--db"))
     _secrets[:] = settings.secrets()
     return settings
 
 
 def describe(settings: Settings) -> str:
     """What ``check-config`` says it found, one fact a line."""
-    lines = [f"config: {settings.source or 'built in'}", f"database: {settings.database}",
+    lines = [f"config: {settings.source or 'built in'}",
+             f"database: {redact(settings.database)}",
              f"poll_interval: {settings.poll_interval:g} s"
              + (" (only when asked)" if not settings.poll_interval else "")]
     lines.append(f"stores: {len(settings.stores)}")

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import yaml
 
@@ -90,7 +91,7 @@ class AccountingSettings:
 class Settings:
     """Everything the program was configured with, after validation."""
 
-    database: str
+    database: str = field(repr=False)
     poll_interval: float
     stores: tuple[StoreSettings, ...]
     detect: frozenset[str]
@@ -108,7 +109,8 @@ class Settings:
     def secrets(self) -> list[str]:
         """Every configured secret, so tests and log filters can look for leaks."""
         found = [s for store in self.stores for s in store.secrets()]
-        return found + self.accounting.secrets()
+        password = urlsplit(self.database).password
+        return found + self.accounting.secrets() + ([unquote(password)] if password else [])
 
 
 def locate(explicit: str | None) -> Path:
@@ -139,6 +141,11 @@ def load(path: Path, *, now: datetime | None = None) -> Settings:
         raise ConfigError(f"{label}: YAML error{where}: {problem}") from None
     return parse(data or {}, base=path.resolve().parent, label=path.name, now=now,
                  source=path)
+
+
+def database_url(value: str, base: Path, label: str) -> str:
+    """Validate a database URL given outside the file (``--db``), relative to ``base``."""
+    return _Parser(base, label, datetime.now(UTC)).database(value)
 
 
 def parse(

@@ -49,9 +49,13 @@ def _make(url: str) -> Database:
             path = ":memory:"
         return SqliteDatabase(
             path,
+            # Write transactions take the lock when they begin, so a second
+            # process waits (busy_timeout) instead of failing mid-transaction
+            # when it upgrades a read to a write.
+            lock_type="IMMEDIATE",
             pragmas={
-                "journal_mode": "wal",
                 "busy_timeout": 10_000,
+                "journal_mode": "wal",
                 "foreign_keys": 1,
                 "synchronous": "normal",
                 "cache_size": -16_000,

@@ -11,6 +11,8 @@ migrations, which also hold the partial index peewee cannot declare.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
 
 from peewee import (
     AutoField,
@@ -45,6 +47,26 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+class MoneyField(DecimalField):
+    """An amount in cents, read back as ``Decimal("99.00")`` on every database.
+
+    SQLite keeps ``DECIMAL`` columns as numbers, so ``99.00`` would come back
+    as ``99`` and ``10.50`` as ``10.5``; quantizing on the way out makes
+    SQLite and PostgreSQL report money identically.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_digits=14, decimal_places=2, auto_round=True, **kwargs)
+
+    def python_value(self, value: Any) -> Decimal | None:
+        if value is None:
+            return None
+        return Decimal(str(value)).quantize(_CENT)
+
+
+_CENT = Decimal("0.01")
+
+
 class BaseModel(Model):
     class Meta:
         database = database
@@ -77,7 +99,7 @@ class Order(BaseModel):
     updated_at = DateTimeField()
     customer = CharField(default="")
     email = CharField(default="")
-    total = DecimalField(max_digits=14, decimal_places=2, auto_round=True)
+    total = MoneyField()
     currency = CharField(max_length=3)
     payment_status = CharField()
     fulfillment_status = CharField()
@@ -135,7 +157,7 @@ class Posting(BaseModel):
     backend = CharField()
     document_ref = CharField(null=True)
     state = CharField()
-    amount = DecimalField(max_digits=14, decimal_places=2, auto_round=True)
+    amount = MoneyField()
     currency = CharField(max_length=3)
     created_at = DateTimeField()
     posted_at = DateTimeField(null=True)

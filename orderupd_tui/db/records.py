@@ -19,21 +19,30 @@ class UnknownRef(LookupError):
     """No order matches the reference the user gave."""
 
 
+#: The width of the short text columns (peewee's ``CharField`` default).
+_SHORT = 255
+
+
 def order_columns(remote: RemoteOrder, digest: str) -> dict[str, Any]:
-    """The columns that mirror a store copy: everything a re-download replaces."""
+    """The columns that mirror a store copy: everything a re-download replaces.
+
+    The short text columns are cut to their width (the full values stay in
+    ``data``): PostgreSQL would refuse a longer value, and that one order
+    would then fail every poll of its store.
+    """
     order = remote.order
     return {
-        "number": order.number,
+        "number": order.number[:_SHORT],
         "created_at": db_time(order.created_at),
         "updated_at": db_time(order.updated_at),
-        "customer": order.customer,
-        "email": order.email,
+        "customer": order.customer[:_SHORT],
+        "email": order.email[:_SHORT],
         "total": order.total,
         "currency": order.currency,
         "payment_status": order.payment_status,
         "fulfillment_status": order.fulfillment_status,
         "order_status": order.order_status,
-        "platform_status": order.platform_status,
+        "platform_status": order.platform_status[:_SHORT],
         "data": dumps(order.to_dict()),
         "payload": dumps(remote.raw),
         "digest": digest,

@@ -6,14 +6,16 @@ the embedded store is generated afresh too: yesterday's copies of today's
 regenerated orders would otherwise all look changed.
 
 So that posted orders (and what a change to one of them does) can be seen
-at once, the demo imports its orders and posts a few paid ones to its
-ledger before the app opens, as a shop that had been using it would have.
+at once, the demo imports its orders and posts the newest few paid ones
+to its ledger before the app opens, as a shop that had been using it
+would have.
 """
 
 from __future__ import annotations
 
 import atexit
 import shutil
+from datetime import datetime
 
 from orderupd_tui import paths
 from orderupd_tui.config import Settings, parse
@@ -53,13 +55,19 @@ def demo_settings() -> Settings:
 
 
 def _post_some(settings: Settings) -> None:
-    """Import the demo orders and post the first few paid, open ones to the demo ledger."""
+    """Import the demo orders and post every other one of the newest paid, open ones.
+
+    The newest, so that the app's first screen (sorted by date, newest first)
+    shows posted orders; every other one, so that paid orders waiting to be
+    posted sit between them, for ``p`` to be tried on.
+    """
     from orderupd_tui.services import posting, queries, sync
     from orderupd_tui.services.session import Session
 
     with Session(settings, actor="demo") as session:
         sync.poll_once(session)
-        refs = [o["ref"] for o in queries.orders_json()
+        paid = [o for o in queries.orders_json()
                 if o["payment_status"] == "paid" and o["order_status"] != "cancelled"
-                and not o["pending_update"]][:PRE_POSTED]
-        posting.post(session, refs)
+                and not o["pending_update"]]
+        paid.sort(key=lambda o: datetime.fromisoformat(o["created_at"]), reverse=True)
+        posting.post(session, [o["ref"] for o in paid[:2 * PRE_POSTED:2]])

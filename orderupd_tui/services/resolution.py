@@ -23,9 +23,29 @@ CLOSED_AS = {"accept": "accepted", "ignore": "ignored", "cancel": "cancelled"}
 BOOKS_STATES = {"voided": "voided", "deleted": "missing", "missing": "missing"}
 
 
+#: The change kind of what the books did to a document.
+BOOKS_KIND = "accounting_status"
+
+
 def from_books(update: Update | None) -> bool:
-    """Whether the update reports a change in the books rather than in the store."""
+    """Whether the update reports a change in the books only, with nothing from the store."""
     return update is not None and update.source == "accounting"
+
+
+def books_facts(update: Update | None) -> dict[str, str] | None:
+    """What the books did (document, status, backend), if the update carries it.
+
+    An update from the books holds it as its data; a store update that a
+    later store change merged into one from the books keeps it under
+    ``books``.
+    """
+    if update is None or not update.new_data:
+        return None
+    data = json.loads(update.new_data)
+    if update.source == "accounting":
+        return dict(data)
+    books = data.get("books")
+    return dict(books) if books else None
 
 
 def align_with_books(order: Order, document: str, status: str, actor: str) -> None:
@@ -55,14 +75,26 @@ def replace_copy(order: Order, remote: RemoteOrder, digest: str) -> None:
     order.ignored_digest = None
 
 
+class UpdateMoved(Exception):
+    """The pending update changed or was resolved by someone else since it was read."""
+
+
 def close_update(
     order: Order, update: Update, status: str, actor: str, reason: str | None = None
 ) -> None:
-    update.status = status
-    update.resolved_at = utcnow()
-    update.resolved_by = actor
-    update.reason = reason
-    update.save()
+    """Resolve ``update`` as it was read: if another process merged a newer change into it
+    or resolved it meanwhile, raise :class:`UpdateMoved` so the caller's transaction
+    rolls back instead of overwriting that change."""
+    now = utcnow()
+    same = (Update.new_digest.is_null() if update.new_digest is None
+            else Update.new_digest == update.new_digest)
+    closed = Update.update(status=status, resolved_at=now, resolved_by=actor, reason=reason).where(
+        (Update.id == update.id) & (Update.status == "pending") & same
+    ).execute()
+    if not closed:
+        raise UpdateMoved("its update changed meanwhile")
+    update.status, update.resolved_at, update.resolved_by, update.reason = (
+        status, now, actor, reason)
     Order.update(pending=False).where(Order.id == order.id).execute()
     order.pending = False
 
@@ -106,6 +138,7 @@ def apply(
     refresh and cancel, after an update from the books was brought in line.
     """
     books = from_books(update)
+    facts = books_facts(update)
     if action == "refresh" or (action == "accept" and not books):
         assert remote is not None, "accept and refresh need the re-downloaded order"
         replace_copy(order, remote, remote.order.digest())
@@ -118,10 +151,8 @@ def apply(
             Order.id == order.id
         ).execute()
         order.local_status = "cancelled"
-    if books and action != "ignore":
-        assert update is not None
-        seen = json.loads(update.new_data or "{}")
-        align_with_books(order, seen["document_ref"], seen["status"], actor)
+    if facts is not None and action != "ignore":
+        align_with_books(order, facts["document_ref"], facts["status"], actor)
     if action != "ignore" and order.accounting_state == "posted":
         detach_postings(order, actor, voided=voided)
     if update is not None:

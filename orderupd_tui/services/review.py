@@ -15,8 +15,10 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from orderupd_tui.db.models import Order, Posting, Update
+from orderupd_tui.config import ConfigError
+from orderupd_tui.db.models import Order, Posting, Store, Update
 from orderupd_tui.db.records import UnknownRef, find
+from orderupd_tui.errorlog import log_unexpected
 from orderupd_tui.services import resolution
 from orderupd_tui.services.session import Session
 from orderupd_tui.stores.base import RemoteOrder, StoreError
@@ -96,7 +98,7 @@ def review(
         raise ValueError(f"unknown action {action!r}")
     result = BatchResult(action)
     items = []
-    for ref in refs:
+    for ref in dict.fromkeys(refs):
         item = _prepare(session, ref, action, confirmed, reset, result)
         if item is not None:
             items.append(item)
@@ -130,7 +132,7 @@ def _prepare(session: Session, ref: str, action: str, confirmed: bool, reset: st
         result.outcomes.append(Outcome(label, REFUSED, (
             f"store {order.store.name!r} is Mal's E-Commerce: it cannot re-download orders")))
         return None
-    if action in RESETTING and not books:
+    if action in RESETTING and not (books and action != "refresh"):
         refusal = _reset_refusal(session, order, action, confirmed, reset)
         if refusal:
             result.outcomes.append(Outcome(label, REFUSED, refusal))
@@ -139,9 +141,10 @@ def _prepare(session: Session, ref: str, action: str, confirmed: bool, reset: st
 
 
 def _supports_updates(session: Session, order: Order) -> bool:
+    """False for Mal's, and for a store no longer in the config (nothing to download from)."""
     try:
         return session.settings.store(order.store.name).supports_updates
-    except LookupError:
+    except ConfigError:
         return False
 
 
@@ -198,7 +201,18 @@ def _carry_out(session: Session, item: _Item, action: str, mode: str, reason: st
         except Exception as exc:  # the backend's one-line message; nothing was changed here
             return Outcome(item.ref, FAILED, f"could not void the document: {exc}")
         voided = True
-    with session.db.atomic():
-        resolution.apply(item.order, item.update, item.remote, action, actor=session.actor,
-                         reason=reason, voided=voided)
+    try:
+        with session.db.atomic():
+            # Another process may have posted the order or merged a newer change
+            # while we downloaded: act only on what was checked and shown.
+            order = Order.select(Order, Store).join(Store).where(Order.id == item.order.id).get()
+            if order.accounting_state != item.order.accounting_state:
+                raise resolution.UpdateMoved(
+                    f"its accounting state changed meanwhile ({order.accounting_state})")
+            resolution.apply(order, item.update, item.remote, action, actor=session.actor,
+                             reason=reason, voided=voided)
+    except resolution.UpdateMoved as exc:
+        return Outcome(item.ref, FAILED, f"{exc}; look again")
+    except Exception:  # a surprise on one order must not stop the batch: logged, one line
+        return Outcome(item.ref, FAILED, log_unexpected(session.settings.secrets()))
     return Outcome(item.ref, OK)

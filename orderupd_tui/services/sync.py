@@ -26,6 +26,7 @@ from orderupd_tui.db.models import Event, Order, Store, Update, as_utc, db_time,
 from orderupd_tui.db.records import insert_orders, local_copy, order_columns
 from orderupd_tui.domain.changes import diff, kinds_of
 from orderupd_tui.domain.rules import choose
+from orderupd_tui.errorlog import log_unexpected
 from orderupd_tui.services import books, resolution
 from orderupd_tui.services.session import Session
 from orderupd_tui.stores.base import Page, RemoteOrder, StoreError
@@ -57,7 +58,7 @@ class StoreResult:
             "updated": self.updated,
             "unchanged": self.unchanged,
             "errors": self.errors,
-            "cursor": self.cursor.isoformat() if self.cursor else None,
+            "cursor": self.cursor.isoformat().replace("+00:00", "Z") if self.cursor else None,
         }
 
 
@@ -101,22 +102,34 @@ def _poll_store(session: Session, name: str, progress: ProgressFn | None) -> Sto
         client = session.client(name)
         since = result.cursor or session.settings.store(name).since
         newest: datetime | None = None
+        clock: datetime | None = None
         orders = 0
         for pages, page in enumerate(client.changed_since(since), 1):
+            if pages == 1:
+                # The clock when the listing began: a change made while later
+                # pages were read may be older than the last page's clock.
+                clock = client.store_clock()
             newest = _store_page(session, row, page, result, newest)
+            _renew_lease(name, owner)
             orders += len(page.orders)
             if progress:
                 progress(name, pages, orders)
-        cursor = next_cursor(result.cursor, newest, client.store_clock())
+        cursor = next_cursor(result.cursor, newest, clock)
     except StoreError as exc:
         result.errors.append(str(exc))
         _finish(name, owner, error=str(exc))
         return result
+    except Exception:  # one store's surprise must not stop the others: logged, one line
+        message = log_unexpected(session.settings.secrets())
+        result.errors.append(f"store {name!r}: {message}")
+        _finish(name, owner, error=message)
+        return result
     except BaseException:
-        _finish(name, owner, error="unexpected error (see the log)")
+        _finish(name, owner, error="interrupted")
         raise
     result.cursor = cursor
-    _finish(name, owner, cursor=cursor)
+    if not _finish(name, owner, cursor=cursor):
+        result.errors.append(f"store {name!r} lost its poll lease: the cursor was not saved")
     return result
 
 
@@ -125,11 +138,14 @@ def next_cursor(
 ) -> datetime | None:
     """Where the next poll starts: the newest change seen, held back by the safety margin.
 
-    With nothing seen, a known store clock still lets the cursor advance to
-    the margin, since everything before it was read.  The cursor never moves
+    ``clock`` is the store's clock when the listing began.  With nothing
+    seen, a known clock still lets the cursor advance to the margin, since
+    everything before it was read.  Without a clock (Mal's sends no Date) the
+    margin is kept behind the newest change instead.  The cursor never moves
     backwards.
     """
-    limit = clock - SAFETY_MARGIN if clock else None
+    reference = clock or newest
+    limit = reference - SAFETY_MARGIN if reference else None
     candidates = [t for t in (newest, limit) if t is not None]
     if not candidates:
         return old
@@ -155,9 +171,18 @@ def _take_lease(name: str, owner: str) -> bool:
     return bool(taken)
 
 
+def _renew_lease(name: str, owner: str) -> None:
+    """Extend the lease after each page; a lease taken over meanwhile stops this poll."""
+    renewed = Store.update(lease_until=utcnow() + LEASE).where(
+        (Store.name == name) & (Store.lease_owner == owner)).execute()
+    if not renewed:
+        raise StoreError(f"store {name!r}: another process took over its poll; stopped here")
+
+
 def _finish(
     name: str, owner: str, *, cursor: datetime | None = None, error: str | None = None
-) -> None:
+) -> bool:
+    """Release the lease and record the outcome; False if the lease was no longer ours."""
     values: dict[object, object] = {Store.lease_owner: None, Store.lease_until: None}
     if error is None:
         values.update({Store.last_success_at: utcnow(), Store.last_error: None})
@@ -165,7 +190,8 @@ def _finish(
             values[Store.cursor] = db_time(cursor)
     else:
         values[Store.last_error] = error
-    Store.update(values).where((Store.name == name) & (Store.lease_owner == owner)).execute()
+    return bool(Store.update(values).where(
+        (Store.name == name) & (Store.lease_owner == owner)).execute())
 
 
 def _store_page(
@@ -192,6 +218,8 @@ def _store_page(
                 fresh.append({**order_columns(remote, digest), "store": store.id,
                               "remote_id": remote_id})
             elif digest in (row.digest, row.ignored_digest):
+                if row.pending:
+                    _withdraw_store_update(row.id)
                 result.unchanged += 1
             elif _apply_change(session, store, row.id, remote, digest):
                 result.updated += 1
@@ -212,33 +240,66 @@ def _newest_copies(orders: list[RemoteOrder]) -> Iterator[RemoteOrder]:
     return iter(best.values())
 
 
+def _withdraw_store_update(order_id: int) -> None:
+    """The store undid its change (its copy is the local or the ignored one again)."""
+    pending = Update.get_or_none((Update.order == order_id) & (Update.status == "pending")
+                                 & (Update.source == "store"))
+    if pending is None:
+        return
+    order = Order.get_by_id(order_id)
+    reason = "the store's copy is back to the local one"
+    resolution.close_update(order, pending, "ignored", "poll", reason)
+    Event.create(at=utcnow(), actor="poll", order=order, action="update withdrawn", detail=reason)
+
+
 def _apply_change(session: Session, store: Store, order_id: int, remote: RemoteOrder,
                   digest: str) -> bool:
-    """Handle a store copy that differs from the local one; False if it was already raised."""
+    """Handle a store copy that differs from the local one; False if it was already raised.
+
+    A pending update from the books is merged with the store's change rather
+    than overwritten: the update becomes a store update that still carries
+    what the books did, so accepting it does both and neither is lost.
+    """
     order = Order.select(Order, Store).join(Store).where(Order.id == order_id).get()
     pending = Update.get_or_none((Update.order == order) & (Update.status == "pending"))
     if pending is not None and pending.new_digest == digest:
         return False
+    books = resolution.books_facts(pending)
     changes = diff(local_copy(order), remote.order)
     detected = [k for k in kinds_of(changes) if k in session.settings.detect]
     if not detected:
         resolution.replace_copy(order, remote, digest)
-        if pending is not None:
-            resolution.close_update(order, pending, "accepted", "poll",
-                                    "the store's newer copy differs only in undetected kinds")
+        if pending is not None and books is None:
+            reason = "the store's newer copy differs only in undetected kinds"
+            resolution.close_update(order, pending, "accepted", "poll", reason)
+            Event.create(at=utcnow(), actor="poll", order=order, action="update withdrawn",
+                         detail=reason)
         return True
     posted = order.accounting_state in ("posted", "unknown")
-    rule = choose(session.settings.rules, detected, posted)
-    if pending is None:
-        pending = Update(order=order, detected_at=utcnow(), source="store", status="pending")
+    rule_kinds = [*detected, resolution.BOOKS_KIND] if books else detected
+    rule = choose(session.settings.rules, rule_kinds, posted)
+    record = [c.to_dict() for c in changes]
+    new_data = remote.order.to_dict()
+    if pending is not None and books is not None:
+        record += [c for c in json.loads(pending.changes) if c["kind"] == resolution.BOOKS_KIND]
+        new_data["books"] = books
+    fields = {
+        "source": "store",
+        "kinds": ",".join(rule_kinds),
+        "changes": json.dumps(record),
+        "new_data": json.dumps(new_data, separators=(",", ":")),
+        "new_payload": json.dumps(remote.raw, separators=(",", ":")),
+        "new_digest": digest,
+    }
+    # Merge into the pending update only while it is still pending: a reviewer
+    # may have resolved it since it was read, and must not see it reopened.
+    if pending is not None and Update.update(**fields).where(
+            (Update.id == pending.id) & (Update.status == "pending")).execute():
+        pending = Update.get_by_id(pending.id)
+    else:
+        pending = Update.create(order=order, detected_at=utcnow(), status="pending", **fields)
+        Order.update(pending=True).where(Order.id == order.id).execute()
         order.pending = True
-        order.save(only=[Order.pending])
-    pending.kinds = ",".join(detected)
-    pending.changes = json.dumps([c.to_dict() for c in changes])
-    pending.new_data = json.dumps(remote.order.to_dict(), separators=(",", ":"))
-    pending.new_payload = json.dumps(remote.raw, separators=(",", ":"))
-    pending.new_digest = digest
-    pending.save()
     Event.create(at=utcnow(), actor="poll", order=order, action="update detected",
                  detail=" · ".join(f"{c.field} {c.old}→{c.new}" for c in changes)[:500])
     if rule is not None and _rule_may_act(session, rule.action, posted, order.accounting_state):

@@ -3,7 +3,9 @@
 Polling is a thread worker chained by a timer: the next poll is scheduled
 only when the previous one has finished, so polls never overlap, and the
 timer belongs to the app, so it keeps running under any screen or modal.
-Batch actions run in a thread worker too, reporting progress per order.
+Batch actions (review actions and posting) run in a thread worker too,
+reporting progress per order; what posting would do is worked out in a
+worker as well, before its confirmation opens.
 Workers never touch widgets: they post messages (``tui.messages``), and
 the handlers here update the status and tell each screen to reload.
 
@@ -15,7 +17,6 @@ from __future__ import annotations
 
 import threading
 import time
-import traceback
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -28,19 +29,21 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.timer import Timer
 
-from orderupd_tui import paths
 from orderupd_tui.config import Settings
+from orderupd_tui.errorlog import log_unexpected
 from orderupd_tui.services import posting, review, sync
 from orderupd_tui.services.inbox import Inbox, Target
+from orderupd_tui.services.postplan import PostPlan, plan_post
 from orderupd_tui.services.session import Session
 from orderupd_tui.tui.messages import (
     BatchFinished,
     BatchProgress,
     DataChanged,
+    PlanReady,
     PollFinished,
     PollProgress,
 )
-from orderupd_tui.tui.screens.confirm import ConfirmScreen, plural
+from orderupd_tui.tui.screens.confirm import ConfirmScreen, PostConfirmScreen, plural
 from orderupd_tui.tui.screens.detail import DetailScreen
 from orderupd_tui.tui.screens.help import HelpScreen
 from orderupd_tui.tui.screens.main import MainScreen
@@ -53,7 +56,9 @@ PROGRESS_EVERY = 0.1
 #: Failed orders named in a batch's notification.
 SUMMARY_FAILURES = 5
 VERB = {"accept": "accepting", "ignore": "ignoring", "cancel": "cancelling",
-        "refresh": "refreshing"}
+        "refresh": "refreshing", "post": "posting"}
+#: How a batch's summary names the orders that did not go through, by outcome code.
+NOT_DONE = (("refused", (review.REFUSED,)), ("failed", (review.FAILED, review.USAGE)))
 
 
 class OrderApp(App[int]):
@@ -161,7 +166,7 @@ class OrderApp(App[int]):
                 results = sync.poll_once(self.session, progress=self._poll_progress)
             self.post_message(PollFinished(results))
         except Exception:
-            self.post_message(PollFinished(error=self.log_unexpected()))
+            self.post_message(PollFinished(error=log_unexpected(self.settings.secrets())))
         finally:
             self.session.db.close()
 
@@ -217,18 +222,74 @@ class OrderApp(App[int]):
             if choice is None:
                 return
             reset = choice if choice in ("void", "keep") else None
-            self.start_batch(action, targets, reset)
+            refs = [str(t.id) for t in targets]
+            self.start_batch(action, targets, partial(
+                review.review, self.session, refs, action, confirmed=True, reset=reset,
+                void=posting.void_in_books))
 
         self.push_screen(ConfirmScreen(action, targets, on_reset), confirmed)
 
-    def start_batch(self, action: str, targets: list[Target], reset: str | None) -> None:
+    def request_post(self, order_ids: list[int]) -> None:
+        """``p``: work out what posting these orders would do, then confirm (see on_plan_ready)."""
+        if not self.session.has_books:
+            self.notify("posting is off: the accounting backend is 'none' in the config",
+                        severity="warning")
+            return
+        if self._batch_running:
+            self.notify("a batch is still running; wait for it to finish", severity="warning")
+            return
+        self._batch_running = True
+        self.status.batch = f"checking {plural(len(order_ids), 'order')} for posting…"
+        self.show_status()
+        self._plan_post(order_ids)
+
+    @work(thread=True, group="batch", exit_on_error=False)
+    def _plan_post(self, order_ids: list[int]) -> None:
+        try:
+            self.post_message(PlanReady(plan_post(self.inbox, order_ids)))
+        except Exception:
+            self.post_message(PlanReady(None, error=log_unexpected(self.settings.secrets())))
+        finally:
+            self.session.db.close()
+
+    def on_plan_ready(self, message: PlanReady) -> None:
+        """The posting confirmation; when nothing could be posted, only a notification."""
+        self._batch_running = False
+        self.status.batch = ""
+        self.show_status()
+        plan = message.plan
+        if plan is None:
+            self.notify(message.error or "could not check the orders", severity="error")
+            return
+        if not plan.ready and not plan.can_force:
+            if plan.refused:
+                self.notify("nothing to post: " + named(
+                    [f"{ref} {why}" for ref, why in plan.refused]), severity="warning",
+                    timeout=10)
+            return
+
+        def confirmed(choice: str | None) -> None:
+            if choice is not None:
+                self.start_post(plan, force=choice == "force")
+
+        self.push_screen(PostConfirmScreen(plan, self.settings.accounting.backend), confirmed)
+
+    def start_post(self, plan: PostPlan, *, force: bool) -> None:
+        """Post every order asked for: the service refuses the ones it must, and says why."""
+        self.start_batch("post", plan.targets,
+                         partial(posting.post, self.session, plan.refs, force=force))
+
+    def start_batch(self, action: str, targets: list[Target],
+                    run: Callable[..., review.BatchResult]) -> None:
+        """Run ``run(progress=…)`` on these orders in the batch worker."""
         self._batch_running = True
         self.status.batch = f"{VERB[action]} {plural(len(targets), 'order')}…"
         self.show_status()
-        self._batch(action, targets, reset)
+        self._batch(action, targets, run)
 
     @work(thread=True, group="batch", exit_on_error=False)
-    def _batch(self, action: str, targets: list[Target], reset: str | None) -> None:
+    def _batch(self, action: str, targets: list[Target],
+               run: Callable[..., review.BatchResult]) -> None:
         ids = [t.id for t in targets]
         by_ref = {t.ref: t.id for t in targets} | {str(t.id): t.id for t in targets}
 
@@ -242,13 +303,12 @@ class OrderApp(App[int]):
 
         try:
             with self.store_lock:
-                result = review.review(self.session, [str(i) for i in ids], action,
-                                       confirmed=True, reset=reset, progress=progress,
-                                       void=posting.void_in_books)
+                result = run(progress=progress)
             failed = {by_ref[o.ref] for o in result.outcomes if not o.ok and o.ref in by_ref}
             self.post_message(BatchFinished(result, failed, ids))
         except Exception:
-            self.post_message(BatchFinished(None, set(ids), ids, error=self.log_unexpected()))
+            error = log_unexpected(self.settings.secrets())
+            self.post_message(BatchFinished(None, set(ids), ids, error=error))
         finally:
             self.session.db.close()
 
@@ -287,6 +347,7 @@ class OrderApp(App[int]):
             ("Moving in a pane", bindings(VirtualTable)),
             ("Order detail", bindings(DetailScreen)),
             ("Confirmation", bindings(ConfirmScreen)),
+            ("Confirm posting", bindings(PostConfirmScreen)),
             ("Help", bindings(HelpScreen)),
         ]
 
@@ -308,33 +369,24 @@ class OrderApp(App[int]):
                                 f"key {self.get_key_display(binding)}",
                                 partial(self.run_action, binding.action, node))
 
-    def log_unexpected(self) -> str:
-        """Keep the traceback in the state dir, secrets removed; return one line for the user."""
-        detail = traceback.format_exc()
-        for secret in self.settings.secrets():
-            detail = detail.replace(secret, "***")
-        last = detail.strip().splitlines()[-1]
-        try:
-            folder = paths.state_dir()
-            folder.mkdir(parents=True, exist_ok=True)
-            logfile = folder / "errors.log"
-            with logfile.open("a", encoding="utf-8") as fh:
-                fh.write(f"--- {datetime.now(UTC).isoformat()}\n{detail}\n")
-            return f"unexpected error: {last} (details in {logfile})"
-        except OSError:
-            return f"unexpected error: {last}"
-
 
 def short_summary(result: review.BatchResult) -> str:
-    """``18 accepted, 2 failed: main:1012 store unreachable; …``, at most a few failures named
-    (the rest stay marked, to be looked at or retried)."""
-    bad = [o for o in result.outcomes if not o.ok]
-    if len(bad) <= SUMMARY_FAILURES:
-        return result.summary()
-    done = len(result.outcomes) - len(bad)
-    named = "; ".join(f"{o.ref} {o.message}" for o in bad[:SUMMARY_FAILURES])
-    return (f"{done} {review.PAST[result.action]}, {len(bad)} failed: {named}; "
-            f"… and {len(bad) - SUMMARY_FAILURES} more (still marked)")
+    """``3 posted, 1 refused: shop:1004 has a pending update…; 2 failed: …``, at most a few
+    orders named (the rest stay marked, to be looked at or retried)."""
+    parts = [f"{sum(o.ok for o in result.outcomes)} {review.PAST[result.action]}"]
+    for word, codes in NOT_DONE:
+        bad = [f"{o.ref} {o.message}" for o in result.outcomes if o.code in codes]
+        if bad:
+            parts.append(f"{len(bad)} {word}: {named(bad)}")
+    return ", ".join(parts[:2]) + "".join(f"; {p}" for p in parts[2:])
+
+
+def named(lines: list[str]) -> str:
+    """The first few of ``lines``, then how many more (they stay marked)."""
+    if len(lines) <= SUMMARY_FAILURES:
+        return "; ".join(lines)
+    return (f"{'; '.join(lines[:SUMMARY_FAILURES])}; … and {len(lines) - SUMMARY_FAILURES} "
+            "more (still marked)")
 
 
 def run_app(settings: Settings, demo: bool = False) -> int:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from textual.message import Message
 
 from orderupd_tui.services.inbox import Listing
+from orderupd_tui.services.postplan import PostPlan
 from orderupd_tui.services.review import BatchResult
 from orderupd_tui.services.sync import PollResult
 
@@ -48,6 +49,14 @@ class BatchFinished(Message):
     result: BatchResult | None
     failed: set[int]
     acted: list[int]
+    error: str | None = None
+
+
+@dataclass
+class PlanReady(Message):
+    """What posting the chosen orders would do, for the confirmation; None if it failed."""
+
+    plan: PostPlan | None
     error: str | None = None
 
 

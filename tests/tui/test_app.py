@@ -11,17 +11,19 @@ from rich.console import Console
 from textual.command import CommandPalette
 from textual.pilot import Pilot
 
-from orderupd_tui.db.models import Event, Posting
+from orderupd_tui.config import Settings
+from orderupd_tui.db.models import Event, Order, Posting
 from orderupd_tui.demo.process import DemoProcess
-from orderupd_tui.services import sync
+from orderupd_tui.services import review, sync
 from orderupd_tui.services.session import Session
 from orderupd_tui.tui.app import OrderApp
-from orderupd_tui.tui.screens.confirm import ConfirmScreen
+from orderupd_tui.tui.screens.confirm import ConfirmScreen, PostConfirmScreen
 from orderupd_tui.tui.screens.detail import DetailScreen
 from orderupd_tui.tui.screens.help import HelpScreen
 from orderupd_tui.tui.screens.main import MainScreen
 from orderupd_tui.tui.widgets.columns import CANCELLED_GLYPH, PENDING_GLYPH
 from orderupd_tui.tui.widgets.table import VirtualTable
+from tests.accounting.conftest import run_bean_check
 from tests.tui.conftest import (
     change_orders,
     make_settings,
@@ -69,7 +71,7 @@ def text_of(widget: Any) -> str:
 
 def confirm_text(app: OrderApp) -> str:
     screen = app.screen
-    assert isinstance(screen, ConfirmScreen)
+    assert isinstance(screen, ConfirmScreen | PostConfirmScreen)
     return "\n".join(text_of(w) for w in screen.query("Static"))
 
 
@@ -358,10 +360,14 @@ async def test_posted_warning_with_on_reset_keep_confirms_with_y(
 
 def table_row_ref(session: Session) -> str:
     """The newest order that can be posted."""
+    return str(next(r.ref for r in table_rows(session) if not r.cancelled and not r.pending))
+
+
+def table_rows(session: Session) -> list[Any]:
+    """The first screenful of the inbox, newest first."""
     from orderupd_tui.services.inbox import Inbox, View
 
-    rows = Inbox(session.db).orders(View()).after(None, 40)
-    return str(next(r.ref for r in rows if not r.cancelled and not r.pending))
+    return Inbox(session.db).orders(View()).after(None, 25)
 
 
 async def test_failed_orders_stay_marked(demo: DemoProcess, session: Session) -> None:
@@ -398,6 +404,164 @@ async def test_actions_work_from_the_detail_screen(demo: DemoProcess, session: S
         assert isinstance(app.screen, DetailScreen)
         assert "Pending update" not in text_of(app.screen.query_one("#detail-content"))
         assert not order_state(ref)["pending_update"]
+
+
+# -- posting --------------------------------------------------------------------------------
+
+
+async def to_row(pilot: Pilot[Any], ref: str) -> None:
+    """Put the inbox cursor on the order ``ref`` (among the first screenful)."""
+    app = pilot.app
+    assert isinstance(app, OrderApp)
+    refs = [r.ref for r in table(app).visible_rows()]
+    await pilot.press(*["j"] * refs.index(ref))
+    assert table(app).current_row.ref == ref
+
+
+async def test_p_posts_the_order_under_the_cursor_to_the_ledger(
+        session: Session, settings: Settings) -> None:
+    ref = table_row_ref(session)
+    order = order_state(ref)
+    app = app_for(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await to_row(pilot, ref)
+        await pilot.press("p")
+        await settle(pilot)
+        text = confirm_text(app)
+        assert "Post 1 order to beancount?" in text
+        assert "Stores: main (1)" in text
+        assert f"Total: {order['total']} {order['currency']}" in text
+        assert "refused" not in text and "y/enter post · n/esc go back" in text
+        await pilot.press("y")
+        await settle(pilot)
+        assert isinstance(app.screen, MainScreen)
+        assert "1 posted" in notifications(app)
+        state = order_state(ref)["accounting"]
+        assert state["state"] == "posted" and state["ref"]
+        assert table(app).current_row.ref == ref
+        assert state["ref"][:9] in line(app, table(app).cursor + 1)
+    ledger = settings.accounting.options["path"]
+    journal = Path(ledger).read_text(encoding="utf-8")
+    assert f'order_ref: "{ref}"' in journal and f'posting_id: "{state["ref"]}"' in journal
+    run_bean_check(Path(ledger))
+
+
+@pytest.mark.parametrize("key", ["n", "escape"])
+async def test_p_cancelled_posts_nothing(session: Session, key: str) -> None:
+    ref = table_row_ref(session)
+    app = app_for(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await to_row(pilot, ref)
+        await pilot.press("p")
+        await settle(pilot)
+        assert isinstance(app.screen, PostConfirmScreen)
+        await pilot.press(key)
+        await settle(pilot)
+        assert isinstance(app.screen, MainScreen)
+        assert order_state(ref)["accounting"]["state"] == "unposted"
+        assert Posting.select().count() == 0
+
+
+async def test_p_on_a_pending_order_is_refused_and_it_stays_marked(
+        demo: DemoProcess, session: Session) -> None:
+    [ref] = change_orders(demo, session, "edit_note", 1)
+    app = app_for(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("2", "space", "p")  # marked in Updates: p posts the marks there
+        await settle(pilot)
+        assert isinstance(app.screen, MainScreen)  # nothing could be posted: no modal
+        assert any(f"nothing to post: {ref} has a pending update" in n
+                   for n in notifications(app))
+        assert app.main.marks == {order_id(ref)}
+        assert order_state(ref)["accounting"]["state"] == "unposted"
+
+
+async def test_p_posts_the_marked_orders_and_the_refused_one_stays_marked(
+        demo: DemoProcess, session: Session) -> None:
+    [pending] = change_orders(demo, session, "edit_note", 1)
+    ready = next(r.ref for r in table_rows(session) if r.ref != pending and not r.cancelled
+                 and not r.pending)
+    app = app_for(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.main.marks.update({order_id(pending), order_id(ready)})
+        await pilot.press("p")
+        await settle(pilot)
+        text = confirm_text(app)
+        assert "Post 1 of 2 orders to beancount?" in text
+        assert "⚠ 1 order will be refused:" in text
+        assert f"{pending} has a pending update: review it before posting" in text
+        await pilot.press("enter")
+        await settle(pilot)
+        summary = next(n for n in notifications(app) if "posted" in n)
+        assert summary.startswith(f"1 posted, 1 refused: {pending} has a pending update")
+        assert app.main.marks == {order_id(pending)}
+        assert order_state(ready)["accounting"]["state"] == "posted"
+        assert order_state(pending)["accounting"]["state"] == "unposted"
+
+
+async def test_a_detached_posting_is_named_and_only_f_forces_a_repost(
+        session: Session, settings: Settings) -> None:
+    ref = table_row_ref(session)
+    document = post_order(session, ref)
+    review.review(session, [ref], "refresh", confirmed=True, reset="keep")  # detaches it
+    app = app_for(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await to_row(pilot, ref)
+        await pilot.press("p")
+        await settle(pilot)
+        text = confirm_text(app)
+        assert "Post 0 of 1 order to beancount?" in text
+        assert "Nothing to post without forcing." in text
+        assert f"{ref}: {document}" in text
+        assert "Confirming does NOT force" in text
+        assert "f force · n/esc go back" in text and "y/enter" not in text
+        await pilot.press("y")  # nothing to post without forcing: y does nothing
+        assert isinstance(app.screen, PostConfirmScreen)
+        await pilot.press("f")
+        await settle(pilot)
+        assert "1 posted" in notifications(app)
+    state = order_state(ref)["accounting"]
+    assert state["state"] == "posted" and state["ref"] != document
+    forced = Event.get((Event.order == order_id(ref)) & (Event.action == "repost forced"))
+    assert document in forced.detail
+    run_bean_check(Path(settings.accounting.options["path"]))
+
+
+async def test_p_without_books_says_posting_is_off(demo: DemoProcess, tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, demo.url, demo.token, accounting={"backend": "none"})
+    with Session(settings, actor="reviewer") as session:
+        sync.poll_once(session)
+        app = app_for(session)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            await pilot.press("p")
+            await settle(pilot)
+            assert isinstance(app.screen, MainScreen)
+            assert any("posting is off" in n for n in notifications(app))
+        assert not Order.select().where(Order.accounting_state != "unposted").exists()
+
+
+async def test_p_works_from_the_detail_screen(session: Session) -> None:
+    ref = table_row_ref(session)
+    app = app_for(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await to_row(pilot, ref)
+        await pilot.press("enter", "p")
+        await settle(pilot)
+        assert "Post 1 order to beancount?" in confirm_text(app)
+        await pilot.press("y")
+        await settle(pilot)
+        assert isinstance(app.screen, DetailScreen)
+        document = order_state(ref)["accounting"]["ref"]
+        assert f"posted as {document}" in text_of(app.screen.query_one("#detail-content"))
+        footer = {k.action: k for k in app.screen.query("FooterKey")}
+        assert footer["post"].has_class("-disabled")  # posted now: p no longer applies
 
 
 # -- polling --------------------------------------------------------------------------------
@@ -551,7 +715,7 @@ async def test_the_command_palette_offers_every_action(session: Session) -> None
         await pilot.pause()
         titles = {c.title for c in app.get_system_commands(app.main)}
         for wanted in ("Refresh", "Mark", "Filter", "Open", "Sync", "Help", "Quit", "Theme",
-                       "Next sort column", "Reverse sort", "Mark all shown"):
+                       "Next sort column", "Reverse sort", "Mark all shown", "Post"):
             assert wanted in titles
         await pilot.press("ctrl+p")
         assert isinstance(app.screen, CommandPalette)
@@ -569,10 +733,12 @@ async def test_the_footer_greys_out_keys_that_do_not_apply(session: Session) -> 
         footer_keys = {k.action: k for k in app.main.query("FooterKey")}
         assert footer_keys["act('accept')"].has_class("-disabled")  # accept is for Updates
         assert not footer_keys["act('refresh')"].has_class("-disabled")
+        assert not footer_keys["post"].has_class("-disabled")
         await pilot.press("2")
         await pilot.pause()
         footer_keys = {k.action: k for k in app.main.query("FooterKey")}
         assert footer_keys["act('accept')"].has_class("-disabled")  # nothing pending
+        assert footer_keys["post"].has_class("-disabled")  # an update's order is never postable
 
 
 @pytest.mark.parametrize("keys", [["q"], ["question_mark", "q"]])
@@ -601,6 +767,10 @@ async def test_usable_at_80x24_without_colour(session: Session,
             assert title in header
         assert len(line(app, 1)) == inbox.size.width == 80
         assert app.main.query_one("Footer").region.bottom == 24
+        footer = {k.action: k for k in app.main.query("FooterKey")}
+        assert "act('accept')" not in footer  # left out, not greyed: the keys that apply fit
+        assert {"post", "quit"} <= set(footer)
+        assert footer["quit"].region.right <= 80
 
 
 async def test_the_theme_is_selectable(session: Session) -> None:
@@ -625,3 +795,14 @@ def test_a_long_batch_summary_names_a_few_failures() -> None:
     assert text.startswith("1 accepted, 8 failed: main:2 store unreachable; ")
     assert "main:6 store unreachable; … and 3 more (still marked)" in text
     assert "main:7" not in text
+
+
+def test_a_summary_tells_refused_from_failed() -> None:
+    from orderupd_tui.services.review import FAILED, REFUSED, BatchResult, Outcome
+    from orderupd_tui.tui.app import short_summary
+
+    result = BatchResult("post", [
+        Outcome("shop:1001", 0), Outcome("shop:1004", REFUSED, "has a pending update"),
+        Outcome("shop:1002", 0), Outcome("shop:1003", FAILED, "books unreachable")])
+    assert short_summary(result) == ("2 posted, 1 refused: shop:1004 has a pending update; "
+                                     "1 failed: shop:1003 books unreachable")

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
-from orderupd_tui.config import Settings
+from orderupd_tui.config import AccountingSettings, Settings
 from orderupd_tui.domain.changes import diff, kinds_of
 from orderupd_tui.domain.order import Address, LineItem, NormalizedOrder
 from orderupd_tui.services.session import Session
@@ -75,11 +75,14 @@ CHANGES = ((2, {"payment_status": "paid"}),
            (14, {"order_status": "cancelled", "payment_status": "refunded"}))
 #: (order index, document) for the posted orders; 9 also has a pending update.
 POSTED = ((1, "INV-0418"), (9, "INV-0412"), (20, "INV-0399"))
+#: (order index, document) for a posting a reset detached: unposted here, still in the books.
+DETACHED = ((3, "INV-0407"),)
 
 
 @pytest.fixture(scope="module")
 def frozen_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
-    """A database of 60 orders, 4 pending updates (one on a posted order), 3 posted orders."""
+    """A database of 60 orders, 4 pending updates (one on a posted order), 3 posted orders,
+    and one whose posting was detached."""
     from orderupd_tui.db.models import Event, Order, Store, Update
     from orderupd_tui.db.records import order_columns
 
@@ -97,6 +100,8 @@ def frozen_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settin
                          remote_id=order.remote_id)
         for index, document in POSTED:
             mark_posted(f"main:{orders[index].number}", document)
+        for index, document in DETACHED:
+            mark_posted(f"main:{orders[index].number}", document, state="detached")
         for index, edits in CHANGES:
             old = orders[index]
             new = replace(old, **edits, updated_at=FROZEN)
@@ -113,23 +118,34 @@ def frozen_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settin
     yield settings
 
 
-def mark_posted(ref: str, document: str) -> None:
-    """A posted order with a fixed document name, as the books would leave it."""
+def mark_posted(ref: str, document: str, state: str = "posted") -> None:
+    """A posting with a fixed document name, as the books would leave it; a ``detached`` one
+    leaves the order unposted (as a reset does)."""
     from orderupd_tui.db.models import Order, Posting
     from orderupd_tui.db.records import find
 
     order = find(ref)
     stamp = FROZEN.replace(tzinfo=None)
     Posting.create(posting_id=document, order=order, backend="beancount", document_ref=document,
-                   state="posted", amount=Decimal(order.total), currency=order.currency,
+                   state=state, amount=Decimal(order.total), currency=order.currency,
                    created_at=stamp, posted_at=stamp)
-    Order.update(accounting_state="posted", accounting_ref=document,
-                 posted_at=stamp).where(Order.id == order.id).execute()
+    if state == "posted":
+        Order.update(accounting_state="posted", accounting_ref=document,
+                     posted_at=stamp).where(Order.id == order.id).execute()
 
 
 @pytest.fixture
 def frozen_app(frozen_settings: Settings) -> Iterator[OrderApp]:
     with Session(frozen_settings, actor="reviewer") as session:
+        yield OrderApp(session, clock=lambda: FROZEN, cursor_blink=False)
+
+
+@pytest.fixture
+def posting_app(frozen_settings: Settings, tmp_path: Path) -> Iterator[OrderApp]:
+    """The same orders with books to post to (the other snapshots have posting off)."""
+    books = AccountingSettings(backend="beancount",
+                               options={"path": str(tmp_path / "books.beancount")})
+    with Session(replace(frozen_settings, accounting=books), actor="reviewer") as session:
         yield OrderApp(session, clock=lambda: FROZEN, cursor_blink=False)
 
 
@@ -162,6 +178,23 @@ def test_posted_order_confirmation(snap_compare: Any, frozen_app: OrderApp) -> N
 
     assert snap_compare(frozen_app, press=["a"], terminal_size=WIDE,
                         run_before=mark_posted_updates)
+
+
+def test_posting_confirmation(snap_compare: Any, posting_app: OrderApp) -> None:
+    """Two to post, three refused (posted, pending, cancelled), one with a detached document."""
+    from orderupd_tui.db.records import find
+
+    async def mark_and_post(pilot: Pilot[Any]) -> None:
+        await settled(pilot)
+        orders = fixed_orders()
+        for index in (0, 1, 2, 3, 4, 13):
+            posting_app.main.marks.add(find(f"main:{orders[index].number}").id)
+        posting_app.main.pane.table.refresh()
+        posting_app.main.update_counts()
+        await pilot.press("p")
+        await settled(pilot)
+
+    assert snap_compare(posting_app, terminal_size=WIDE, run_before=mark_and_post)
 
 
 def test_help(snap_compare: Any, frozen_app: OrderApp) -> None:

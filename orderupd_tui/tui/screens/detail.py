@@ -1,7 +1,7 @@
 """One order in full: its fields, the pending update as an old → new diff, and its history.
 
-``r``, ``a``, ``i`` and ``c`` work here too, through the same confirmation
-as in the panes; the screen reloads when the order changes.
+``r``, ``a``, ``i``, ``c`` and ``p`` work here too, through the same
+confirmations as in the panes; the screen reloads when the order changes.
 """
 
 from __future__ import annotations
@@ -137,6 +137,7 @@ class DetailScreen(Screen[None]):
         Binding("a", "act('accept')", "Accept", id="detail_accept"),
         Binding("i", "act('ignore')", "Ignore", id="detail_ignore"),
         Binding("c", "act('cancel')", "Cancel", id="detail_cancel"),
+        Binding("p", "post", "Post", id="detail_post"),
         Binding("down,j", "scroll('down')", "Scroll down", show=False, id="detail_down"),
         Binding("up,k", "scroll('up')", "Scroll up", show=False, id="detail_up"),
         Binding("pagedown", "scroll('page_down')", "Page down", show=False,
@@ -193,10 +194,18 @@ class DetailScreen(Screen[None]):
         if action == "act" and parameters and parameters[0] in ("accept", "ignore", "cancel"):
             pending = self.detail is not None and self.detail.update is not None
             return True if pending else None
+        if action == "post" and self.detail is not None:
+            order = self.detail.order
+            postable = not (order["pending_update"] or order["accounting"]["state"] == "posted"
+                            or "cancelled" in (order["order_status"], order["local_status"]))
+            return True if postable else None
         return True
 
     def action_act(self, action: str) -> None:
         self.order_app.request_action(action, [self.order_id])
+
+    def action_post(self) -> None:
+        self.order_app.request_post([self.order_id])
 
     def action_scroll(self, how: str) -> None:
         body = self.query_one("#detail-body", VerticalScroll)

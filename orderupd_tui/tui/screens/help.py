@@ -23,7 +23,7 @@ from orderupd_tui.tui.widgets.columns import CANCELLED_GLYPH, MARK_GLYPH, PENDIN
 LEGEND = (
     (PENDING_GLYPH, "the order has a pending update: dimmed, and it cannot be posted"),
     (CANCELLED_GLYPH, "the order is cancelled (struck through)"),
-    (MARK_GLYPH, "marked: r, a, i and c act on every marked order"),
+    (MARK_GLYPH, "marked: r, a, i, c and p act on every marked order"),
     ("INV-…", "Accounting shows the document a posted order is in"),
 )
 

@@ -36,6 +36,9 @@ if TYPE_CHECKING:
 
 #: Seconds of quiet typing before a long count starts.
 COUNT_AFTER = 0.3
+#: Below this width the Footer leaves out the keys that do not apply, rather than grey them,
+#: so that the ones that do (and ``q Quit`` at the end) fit in 80 columns.
+NARROW = 90
 REVIEW = ("accept", "ignore", "cancel")
 
 
@@ -75,6 +78,7 @@ class MainScreen(Screen[None]):
         Binding("a", "act('accept')", "Accept", id="accept"),
         Binding("i", "act('ignore')", "Ignore", id="ignore"),
         Binding("c", "act('cancel')", "Cancel", id="cancel"),
+        Binding("p", "post", "Post", id="post"),
     ]
 
     def __init__(self) -> None:
@@ -86,6 +90,7 @@ class MainScreen(Screen[None]):
         #: Every order, counted when the data changes rather than on every keystroke.
         self._orders = 0
         self._enabled: tuple[bool, ...] = ()
+        self.narrow = False
 
     @property
     def order_app(self) -> OrderApp:
@@ -113,6 +118,10 @@ class MainScreen(Screen[None]):
         footer = self.query_one(Footer)
         footer.compact = event.size.width < 110
         footer.show_command_palette = event.size.width >= 100
+        self.narrow = event.size.width < NARROW
+        self._enabled = ()  # the Footer's keys are worked out afresh for the new width
+        if self.panes:
+            self._refresh_bindings_if_changed()
 
     def on_mount(self) -> None:
         self.panes = {
@@ -212,6 +221,11 @@ class MainScreen(Screen[None]):
     # -- actions ------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """True: the key applies now; None: it does not (greyed, or left out when narrow)."""
+        applies = self._applies(action, parameters)
+        return False if applies is None and self.narrow else applies
+
+    def _applies(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if not self.panes:
             return True
         rows = self.pane.table.total > 0
@@ -219,6 +233,8 @@ class MainScreen(Screen[None]):
             if parameters and parameters[0] in REVIEW:
                 return True if self.active == "updates" and (rows or self.marks) else None
             return True if rows or self.marks else None
+        if action == "post":  # an Updates row is pending, never postable: only marks there
+            return True if self.marks or (rows and self.active == "inbox") else None
         if action in ("open", "mark", "mark_all"):
             return True if rows else None
         if action == "unmark_all":
@@ -299,14 +315,22 @@ class MainScreen(Screen[None]):
 
     def action_act(self, action: str) -> None:
         """``r``, ``a``, ``i``, ``c``: the marked orders, or else the one under the cursor."""
+        ids = self.chosen()
+        if ids:
+            self.order_app.request_action(action, ids)
+
+    def action_post(self) -> None:
+        """``p``: post the marked orders, or else the one under the cursor."""
+        ids = self.chosen()
+        if ids:
+            self.order_app.request_post(ids)
+
+    def chosen(self) -> list[int]:
+        """The order ids an action applies to: the marked ones, or else the cursor's."""
         if self.marks:
-            ids = sorted(self.marks)
-        else:
-            row = self.pane.table.current_row
-            if row is None:
-                return
-            ids = [self.pane.table.order_id(row)]
-        self.order_app.request_action(action, ids)
+            return sorted(self.marks)
+        row = self.pane.table.current_row
+        return [] if row is None else [self.pane.table.order_id(row)]
 
     # -- the filter line ----------------------------------------------------------------
 
