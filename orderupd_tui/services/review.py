@@ -75,6 +75,8 @@ class _Item:
     order: Order
     update: Update | None
     remote: RemoteOrder | None = None
+    #: The books already voided or lost the document: nothing to void or confirm.
+    books_settled: bool = False
 
 
 def review(
@@ -132,12 +134,16 @@ def _prepare(session: Session, ref: str, action: str, confirmed: bool, reset: st
         result.outcomes.append(Outcome(label, REFUSED, (
             f"store {order.store.name!r} is Mal's E-Commerce: it cannot re-download orders")))
         return None
-    if action in RESETTING and not (books and action != "refresh"):
+    # An update carrying what the books did to this order's own document: accepting
+    # or cancelling records that, so there is no posting left to reset or void.
+    facts = resolution.books_facts(update)
+    settled = facts is not None and facts.get("document_ref") == order.accounting_ref
+    if action in RESETTING and not (settled and action != "refresh"):
         refusal = _reset_refusal(session, order, action, confirmed, reset)
         if refusal:
             result.outcomes.append(Outcome(label, REFUSED, refusal))
             return None
-    return _Item(label, order, update)
+    return _Item(label, order, update, books_settled=settled and action != "refresh")
 
 
 def _supports_updates(session: Session, order: Order) -> bool:
@@ -190,7 +196,7 @@ def _carry_out(session: Session, item: _Item, action: str, mode: str, reason: st
                void: VoidFn | None) -> Outcome:
     voided = False
     if (action in RESETTING and item.order.accounting_state == "posted" and mode == "void"
-            and not resolution.from_books(item.update)):
+            and not item.books_settled):
         if void is None:
             return Outcome(item.ref, FAILED, "voiding needs an accounting backend")
         try:

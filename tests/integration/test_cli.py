@@ -225,3 +225,17 @@ def test_an_unexpected_error_is_one_line_and_the_detail_goes_to_the_log(cli, cle
     assert line.startswith("orderupd-tui: unexpected error:") and "details in" in line
     log = tmp_path / "state" / "orderupd-tui" / "errors.log"
     assert "Traceback" in log.read_text() and clean_demo.token not in log.read_text()
+
+
+def test_a_closed_pipe_is_not_an_error(cli):
+    cli("poll")
+    proc = subprocess.run(f"'{EXE}' orders --json | head -c 10", shell=True, env={
+        **os.environ, "ORDERUPD_CONFIG": str(cli.config), "DEMO_TOKEN": "x"},
+        capture_output=True, text=True)
+    assert proc.stdout.startswith("[{") and proc.stderr == ""
+
+
+def test_check_config_never_shows_the_database_password(cli):
+    cli.config.write_text("database: postgresql://bob:hunter2@127.0.0.1:1/db\nstores: []\n")
+    proc = cli("check-config")
+    assert proc.returncode == 0 and "bob:***@" in proc.stdout and "hunter2" not in proc.stdout

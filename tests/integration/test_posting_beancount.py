@@ -340,3 +340,31 @@ def _without_transaction(text: str, posting_id: str) -> str:
     kept = [b for b in blocks if f'posting_id: "{posting_id}"' not in b]
     assert len(kept) == len(blocks) - 1
     return "\n\n".join(kept)
+
+
+def test_a_store_change_merges_into_a_books_update_and_accepting_does_both(
+    make_session, demo, ledger
+):
+    session = polled(beancount_session(make_session, ledger))
+    (remote_id,) = paid_ids(demo, 1)
+    ref = ref_of(remote_id)
+    posting.post(session, [ref])
+    ledger.write_text(_without_transaction(ledger_text(ledger), order_of(ref).accounting_ref))
+    sync.poll_once(session)
+    assert pending_update(ref).source == "accounting"
+
+    demo.control.change(remote_id, "edit_note")
+    results = sync.poll_once(session)
+    assert not results.failed
+    merged = pending_update(ref)
+    assert merged.source == "store"
+    assert set(merged.kinds.split(",")) == {"note", "accounting_status"}
+    assert {c["kind"] for c in json.loads(merged.changes)} == {"note", "accounting_status"}
+
+    accepted = review(session, [ref], "accept")
+    assert accepted.exit_code == OK, accepted.summary()
+    order = order_of(ref)
+    assert (order.accounting_state, order.pending) == ("unposted", False)
+    assert json.loads(order.data)["note"] == demo.control.order(remote_id)["note"]
+    assert [p.state for p in postings_of(ref)] == ["missing"]
+    clean(ledger)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -200,3 +200,29 @@ def test_every_poll_writes_no_event_for_unchanged_orders(make_session, demo):
     sync.poll_once(session)
     sync.poll_once(session)
     assert Event.select().count() == 0
+
+
+def test_a_change_the_store_undid_is_withdrawn(make_session, demo):
+    session = make_session()
+    sync.poll_once(session)
+    order_id = demo.control.orders(eligible="touch", limit=1)[0]["id"]
+    order = Order.get(Order.remote_id == str(order_id))
+    Update.create(order=order, detected_at=utcnow(), kinds="note", new_digest="elsewhere",
+                  changes=json.dumps([{"kind": "note", "field": "note", "old": "", "new": "x"}]))
+    Order.update(pending=True).where(Order.id == order.id).execute()
+    demo.control.change(order_id, "touch")
+    sync.poll_once(session)
+    update = Update.get(Update.order == order)
+    assert (update.status, update.resolved_by) == ("ignored", "poll")
+    assert not Order.get_by_id(order.id).pending
+    assert Event.get((Event.order == order) & (Event.action == "update withdrawn"))
+
+
+def test_the_cursor_keeps_the_margin_behind_the_clock_or_the_newest_change():
+    clock = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+    older = clock - timedelta(hours=1)
+    assert sync.next_cursor(None, clock, clock) == clock - sync.SAFETY_MARGIN
+    assert sync.next_cursor(None, older, clock) == older
+    assert sync.next_cursor(None, clock, None) == clock - sync.SAFETY_MARGIN
+    assert sync.next_cursor(clock, older, clock) == clock  # never backwards
+    assert sync.next_cursor(older, None, None) == older
