@@ -14,11 +14,13 @@ would have.
 from __future__ import annotations
 
 import atexit
+import fcntl
 import shutil
 from datetime import datetime
+from typing import IO
 
 from orderupd_tui import paths
-from orderupd_tui.config import Settings, parse
+from orderupd_tui.config import ConfigError, Settings, parse
 from orderupd_tui.demo.server import DemoServer
 
 #: The demo's stores: two platforms, so the inbox shows what several stores look like.
@@ -32,6 +34,7 @@ PRE_POSTED = 12
 
 def demo_settings() -> Settings:
     """Start the embedded store in this process and return settings for it."""
+    _hold_demo_lock()
     base = paths.data_dir() / "demo"
     shutil.rmtree(base, ignore_errors=True)
     base.mkdir(parents=True)
@@ -52,6 +55,23 @@ def demo_settings() -> Settings:
     settings = parse(data, base=base, label="the built-in demo settings")
     _post_some(settings)
     return settings
+
+
+_lock: list[IO[str]] = []
+
+
+def _hold_demo_lock() -> None:
+    """One demo at a time: each start wipes the demo database another would be using."""
+    folder = paths.data_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    handle = (folder / "demo.lock").open("w")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        raise ConfigError("another orderupd-tui --demo is running (it owns the demo "
+                          "database): close it first") from None
+    _lock.append(handle)  # held, open, until this process exits
 
 
 def _post_some(settings: Settings) -> None:
