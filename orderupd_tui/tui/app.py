@@ -35,6 +35,9 @@ from orderupd_tui.services import posting, review, sync
 from orderupd_tui.services.inbox import Inbox, Target
 from orderupd_tui.services.postplan import PostPlan, plan_post
 from orderupd_tui.services.session import Session
+from orderupd_tui.stores.base import StoreError
+from orderupd_tui.stores.mals import MalsReceiver
+from orderupd_tui.stores.registry import make_receivers
 from orderupd_tui.tui.messages import (
     BatchFinished,
     BatchProgress,
@@ -93,6 +96,7 @@ class OrderApp(App[int]):
         self._timer: Timer | None = None
         self._batch_running = False
         self.store_lock = threading.Lock()
+        self.receivers: list[MalsReceiver] = []
         if demo:
             self.sub_title = "demo"
 
@@ -107,6 +111,7 @@ class OrderApp(App[int]):
 
     def on_mount(self) -> None:
         self._apply_keymap()
+        self._start_receivers()
         for state in self.inbox.stores():
             if state.name in {s.name for s in self.settings.stores}:
                 self.status.stores[state.name] = StoreStatus(state.name, state.last_error)
@@ -116,6 +121,20 @@ class OrderApp(App[int]):
         if self.settings.poll_interval > 0 and self.settings.stores:
             self.start_poll()
         self.show_status()
+
+    def _start_receivers(self) -> None:
+        """Mal's pushes its orders: listen while the app runs; a busy port is a notice."""
+        for receiver in make_receivers(self.settings.stores):
+            try:
+                receiver.start()
+            except StoreError as exc:
+                self.notify(str(exc), severity="warning", timeout=10)
+                continue
+            self.receivers.append(receiver)
+
+    def on_unmount(self) -> None:
+        for receiver in self.receivers:
+            receiver.stop()
 
     def _apply_keymap(self) -> None:
         """The config's ``keys:`` section, by binding id; unknown ids are named, not fatal."""
@@ -353,7 +372,8 @@ class OrderApp(App[int]):
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(self.key_sections(), self.settings.keys))
+            self.push_screen(HelpScreen(self.key_sections(), self.settings.keys,
+                                        self.settings.stores))
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         """The palette offers every action that applies on this screen, with its key."""

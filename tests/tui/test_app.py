@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
+import socket
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from rich.console import Console
 from textual.command import CommandPalette
@@ -707,6 +710,32 @@ async def test_help_lists_every_key_with_the_keymap_applied(demo: DemoProcess,
             assert isinstance(app.screen, MainScreen)  # r is no longer bound
             await pilot.press("ctrl+r")
             assert isinstance(app.screen, ConfirmScreen)
+
+
+async def test_mals_orders_arrive_in_the_app_and_help_says_new_orders_only(
+        demo: DemoProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    stores = [{"name": "cart", "platform": "mals", "listen": f"127.0.0.1:{port}"}]
+    settings = make_settings(tmp_path, demo.url, demo.token, stores=stores)
+    with Session(settings, actor="reviewer") as session:
+        app = app_for(session)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            call = {"id": "81343431", "username": "D1", "inv_name": "Zoe Muller",
+                    "cart": "Tea pot:1:19.99:1:TP1", "total": "19.99", "method": "PayPal"}
+            answer = await asyncio.to_thread(
+                httpx.post, f"http://127.0.0.1:{port}/remote-call", data=call)
+            assert answer.status_code == 200
+            await pilot.press("s")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            assert "81343431" in line(app, 1)
+            await pilot.press("question_mark")
+            text = text_of(app.screen.query_one("#help-keys"))
+            assert "cart" in text and "mals: new orders only (no updates, no refresh)" in text
 
 
 async def test_the_command_palette_offers_every_action(session: Session) -> None:

@@ -18,6 +18,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from orderupd_tui.config import StoreSettings
 from orderupd_tui.tui.widgets.columns import CANCELLED_GLYPH, MARK_GLYPH, PENDING_GLYPH
 
 LEGEND = (
@@ -57,10 +58,11 @@ class HelpScreen(ModalScreen[None]):
     """
 
     def __init__(self, sections: Iterable[tuple[str, Iterable[Binding]]],
-                 keymap: Mapping[str, str]) -> None:
+                 keymap: Mapping[str, str], stores: Iterable[StoreSettings] = ()) -> None:
         super().__init__()
         self.sections = [(title, list(bindings)) for title, bindings in sections]
         self.keymap = keymap
+        self.stores = list(stores)
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -83,6 +85,16 @@ class HelpScreen(ModalScreen[None]):
         table.add_row(Text("Glyphs", style="bold underline"), "")
         for glyph, meaning in LEGEND:
             table.add_row(glyph, meaning)
+        if self.stores:
+            table.add_row("", "")
+            table.add_row(Text("Stores", style="bold underline"), "")
+            for store in self.stores:
+                what = store.platform
+                if store.platform == "demo":
+                    what = f"demo store speaking {store.options.get('as', 'shopify')}"
+                if not store.supports_updates:
+                    what += ": new orders only (no updates, no refresh)"
+                table.add_row(store.name, what)
         return table
 
     def action_scroll(self, direction: str) -> None:

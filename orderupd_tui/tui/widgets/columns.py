@@ -137,7 +137,8 @@ def order_columns(store_width: int) -> tuple[Column, ...]:
     """The Inbox's columns; the store column is as wide as the longest store name."""
     return (
         Column("", 1, order_glyph),
-        Column("Order", 7, lambda r, w: (r.number, None), right=True, sort="number"),
+        Column("Order", 9, lambda r, w: (r.number, None), min_width=7, right=True,
+               sort="number"),
         Column("Store", store_width, lambda r, w: (r.store, None), min_width=5, sort="store"),
         Column("Date", 16, order_date, min_width=8, sort="date"),
         Column("Customer", 16, lambda r, w: (r.customer, None), min_width=8, flex=True,
@@ -167,7 +168,8 @@ def update_columns(store_width: int) -> tuple[Column, ...]:
     """The Updates pane's columns; the change summary takes the room left."""
     return (
         Column("", 1, update_glyph),
-        Column("Order", 7, lambda r, w: (r.number, None), right=True, sort="number"),
+        Column("Order", 9, lambda r, w: (r.number, None), min_width=7, right=True,
+               sort="number"),
         Column("Store", store_width, lambda r, w: (r.store, None), min_width=5, sort="store"),
         Column("Detected", 16, lambda r, w: (recent(r.detected_at, w), None), min_width=11,
                sort="detected"),
