@@ -22,7 +22,7 @@ import httpx
 from orderupd_tui.domain.order import Address, LineItem, NormalizedOrder, money, utc
 from orderupd_tui.retry_after import retry_after
 from orderupd_tui.stores.base import OrderGone, Page, RemoteOrder, StoreError
-from orderupd_tui.stores.http import JsonHttp, RetryPolicy
+from orderupd_tui.stores.http import HttpStoreClient, JsonHttp, RetryPolicy
 
 #: status_id -> (payment, fulfillment, order), the fallbacks used when
 #: ``payment_status`` is empty (older and manual orders) and the shipped counts
@@ -240,7 +240,7 @@ def rate_limit_reset(response: httpx.Response) -> float | None:
     return retry_after(response)
 
 
-class BigCommerceClient:
+class BigCommerceClient(HttpStoreClient):
     """A :class:`~orderupd_tui.stores.base.StoreClient` for one BigCommerce store (Orders V2).
 
     Orders are paged in id order until a short page or the 204 that stands
@@ -303,18 +303,11 @@ class BigCommerceClient:
         raws = [r for r in self._pool.map(self._order, ids) if r is not None]
         return {r.order.remote_id: r for r in self._complete(raws)}
 
-    def store_clock(self) -> datetime | None:
-        return self._http.store_clock
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
-        self._http.close()
+        super().close()
 
-    def __enter__(self) -> BigCommerceClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def _order(self, remote_id: str) -> dict[str, Any] | None:
         try:

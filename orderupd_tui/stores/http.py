@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, Self
 
 import httpx
 import orjson
@@ -355,3 +355,21 @@ def _one_line(text: str) -> str:
     if len(text) > _MESSAGE_LIMIT:
         text = text[: _MESSAGE_LIMIT - 1] + "…"
     return text
+
+
+class HttpStoreClient:
+    """What every HTTP connector shares: the store's clock, closing, use in ``with``."""
+
+    _http: JsonHttp
+
+    def store_clock(self) -> datetime | None:
+        return self._http.store_clock
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -19,7 +19,7 @@ from typing import Any
 
 from orderupd_tui.domain.order import Address, LineItem, NormalizedOrder, money, utc
 from orderupd_tui.stores.base import Page, RemoteOrder, StoreError
-from orderupd_tui.stores.http import JsonHttp, RetryPolicy
+from orderupd_tui.stores.http import HttpStoreClient, JsonHttp, RetryPolicy
 
 #: state -> (payment, fulfillment, order): the fallbacks when the amounts and
 #: quantities do not decide.  ``holded`` (on hold) and ``payment_review`` are
@@ -196,7 +196,7 @@ DEFAULT_PAGE = 200
 MAX_SWEEPS = 5
 
 
-class MagentoClient:
+class MagentoClient(HttpStoreClient):
     """A :class:`~orderupd_tui.stores.base.StoreClient` for one Magento 2 store view.
 
     Orders are searched with ``updated_at gteq`` and sorted by ``updated_at``
@@ -281,17 +281,6 @@ class MagentoClient:
             found.update((r.order.remote_id, r) for r in self._page(data)[0])
         return found
 
-    def store_clock(self) -> datetime | None:
-        return self._http.store_clock
-
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> MagentoClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def _sweep(self, start: datetime) -> Iterator[list[RemoteOrder]]:
         """One pass of pages from ``start``, up to the latest ``total_count``."""

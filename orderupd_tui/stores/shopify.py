@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from orderupd_tui.domain.order import Address, LineItem, NormalizedOrder, money, utc
 from orderupd_tui.stores.base import Page, RemoteOrder, StoreError
-from orderupd_tui.stores.http import JsonHttp, RetryPolicy
+from orderupd_tui.stores.http import HttpStoreClient, JsonHttp, RetryPolicy
 
 #: The most orders Shopify returns in one page, and the most ids one ``ids=`` filter takes.
 MAX_PAGE = 250
@@ -45,7 +45,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ABSENT = object()
 
 
-class ShopifyClient:
+class ShopifyClient(HttpStoreClient):
     """A :class:`~orderupd_tui.stores.base.StoreClient` for one Shopify store."""
 
     supports_updates = True
@@ -104,26 +104,6 @@ class ShopifyClient:
             for remote in self._remote_orders(data):
                 found[remote.order.remote_id] = remote
         return found
-
-    def fetch_one(self, remote_id: str) -> RemoteOrder:
-        """Download one order; raises :class:`OrderGone` if the store no longer has it."""
-        data, _ = self._http.get_json(f"{self._orders}/{remote_id}.json", gone=f"order {remote_id}")
-        raw = data.get("order") if isinstance(data, dict) else None
-        if not isinstance(raw, dict):
-            raise StoreError(f"store '{self.name}' answered without an order for {remote_id}")
-        return RemoteOrder(self._normalize(raw), raw)
-
-    def store_clock(self) -> datetime | None:
-        return self._http.store_clock
-
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> ShopifyClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def _remote_orders(self, data: Any) -> list[RemoteOrder]:
         raws = data.get("orders") if isinstance(data, dict) else None

@@ -18,7 +18,7 @@ import httpx
 
 from orderupd_tui.domain.order import Address, LineItem, NormalizedOrder, money, utc
 from orderupd_tui.stores.base import Page, RemoteOrder, StoreError
-from orderupd_tui.stores.http import JsonHttp, RetryPolicy
+from orderupd_tui.stores.http import HttpStoreClient, JsonHttp, RetryPolicy
 
 #: status -> (payment, fulfillment, order).  ``pending`` and ``on-hold`` both
 #: await payment (on-hold: an offline method like bank transfer); ``failed``
@@ -156,7 +156,7 @@ MAX_PAGE = 100
 _INCLUSIVE = timedelta(seconds=1)
 
 
-class WooCommerceClient:
+class WooCommerceClient(HttpStoreClient):
     """A :class:`~orderupd_tui.stores.base.StoreClient` for one WooCommerce store (REST v3).
 
     Pages are read in id order: an order modified while we page can only
@@ -229,17 +229,6 @@ class WooCommerceClient:
             found.update((r.order.remote_id, r) for r in self._remote_orders(data))
         return found
 
-    def store_clock(self) -> datetime | None:
-        return self._http.store_clock
-
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> WooCommerceClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def _get(self, params: dict[str, Any]) -> tuple[Any, httpx.Response]:
         return self._http.get_json(self._orders, {**params, **self._auth_params})

@@ -9,7 +9,7 @@ import pytest
 
 from orderupd_tui.demo.process import DemoProcess, spawn_demo_server
 from orderupd_tui.domain.changes import diff, kinds_of
-from orderupd_tui.stores.base import OrderGone, StoreAuthError, StoreError
+from orderupd_tui.stores.base import StoreAuthError, StoreError
 from orderupd_tui.stores.http import RetryPolicy
 from orderupd_tui.stores.shopify import ShopifyClient
 
@@ -82,10 +82,6 @@ def test_fetch_downloads_in_bulk_and_leaves_out_deleted_orders(
     some = sorted(fetched)[0]
     assert fetched[some].order.digest() == polled[some].order.digest()
     assert client.fetch([]) == {}
-
-    assert client.fetch_one(some).order.remote_id == some
-    with pytest.raises(OrderGone, match=rf"^store 'main' no longer has order {gone}$"):
-        client.fetch_one(gone)
 
 
 def test_injected_429_waits_for_retry_after(demo: DemoProcess, client: ShopifyClient) -> None:
