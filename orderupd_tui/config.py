@@ -172,6 +172,11 @@ class _Parser:
         return ConfigError(f"{where}: {message} ({self.label})")
 
     def expand(self, where: str, value: Any) -> Any:
+        """``${VAR}`` in any string value, inside lists and nested mappings too."""
+        if isinstance(value, list):
+            return [self.expand(f"{where}[{i}]", v) for i, v in enumerate(value)]
+        if isinstance(value, dict):
+            return {k: self.expand(f"{where}.{k}", v) for k, v in value.items()}
         if not isinstance(value, str):
             return value
 
@@ -189,21 +194,23 @@ class _Parser:
         for key in value:
             if key not in allowed:
                 raise self.fail(f"{where}.{key}" if where else str(key), "unknown key")
-        return {k: self.expand(f"{where}.{k}" if where else k, v) for k, v in value.items()}
+        return dict(value)
 
     def settings(self, data: Any, source: Path | None) -> Settings:
         if not isinstance(data, dict):
             raise ConfigError(f"{self.label}: the top level must be a mapping")
-        top = self.mapping(
-            "", data, {"database", "poll_interval", "stores", "updates", "accounting", "keys"}
-        )
+        self.mapping("", data, {"database", "poll_interval", "stores", "updates", "accounting",
+                                "keys"})
+        # Every string value, at any depth, may use ${VAR}: expanded once, here.
+        top = {key: self.expand(key, value) for key, value in data.items()}
+        updates = top.get("updates") or {}
         return Settings(
             database=self.database(top.get("database")),
             poll_interval=self.poll_interval(top.get("poll_interval", 120)),
-            stores=self.stores(data.get("stores", [])),
-            detect=self.detect(data.get("updates") or {}),
-            rules=self.rules((data.get("updates") or {}).get("rules") or []),
-            accounting=self.accounting(data.get("accounting") or {}),
+            stores=self.stores(top.get("stores", [])),
+            detect=self.detect(updates),
+            rules=self.rules(updates.get("rules") or [] if isinstance(updates, dict) else []),
+            accounting=self.accounting(top.get("accounting") or {}),
             keys=self.keys(top.get("keys") or {}),
             source=source,
         )

@@ -127,3 +127,15 @@ def test_example_config_is_valid(monkeypatch):
     settings = load(example)
     assert {s.platform for s in settings.stores} >= {"shopify", "woocommerce", "bigcommerce",
                                                        "magento", "mals"}
+
+
+def test_variables_expand_at_any_depth(tmp_path, monkeypatch):
+    monkeypatch.setenv("KIND", "totals")
+    monkeypatch.setenv("REFRESH_KEY", "ctrl+r")
+    settings = load(write(tmp_path, "updates:\n  detect: [payment_status, '${KIND}']\n"
+                                    "keys:\n  refresh: ${REFRESH_KEY}\n"))
+    assert settings.detect == {"payment_status", "totals"}
+    assert settings.keys == {"refresh": "ctrl+r"}
+    monkeypatch.delenv("KIND")
+    assert error_of(write(tmp_path, "updates:\n  detect: [payment_status, '${KIND}']\n")) == (
+        "updates.detect[1]: environment variable KIND is not set (config.yaml)")
