@@ -31,6 +31,20 @@ ORDER_STATUSES = ("open", "closed", "cancelled")
 _CENT = Decimal("0.01")
 
 
+class UnreadableField(ValueError):
+    """One field of a store's payload cannot be read as what it must be.
+
+    Raised by the connectors' ``normalize`` functions.  The message names the
+    field (``date_created_gmt: missing``), because the order is then set aside
+    and listed by ``errors``: the user has to find that field in the store.
+    """
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+        self.problem = problem
+
+
 def money(value: Any) -> Decimal:
     """Parse an amount as the platforms send it (string, int or float) into cents.
 
