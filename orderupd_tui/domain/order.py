@@ -132,6 +132,9 @@ class NormalizedOrder:
     billing_address: Address | None = None
     note: str = ""
     extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+    #: What reading the payload had to repair (a repeated line collapsed, a text cut to
+    #: its column): never part of the digest, written to the order's history by the poll.
+    notes: tuple[str, ...] = field(default=(), compare=False, hash=False)
 
     def __post_init__(self) -> None:
         if self.payment_status not in PAYMENT_STATUSES:
