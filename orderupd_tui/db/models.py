@@ -22,6 +22,7 @@ from peewee import (
     DateTimeField,
     DecimalField,
     ForeignKeyField,
+    IntegerField,
     Model,
     TextField,
 )
@@ -85,6 +86,8 @@ class Store(BaseModel):
     last_error = TextField(null=True)
     lease_owner = CharField(null=True)
     lease_until = DateTimeField(null=True)
+    #: What the last poll warned of without failing (a store clock far from ours).
+    last_warning = TextField(null=True)
 
 
 class Order(BaseModel):
@@ -176,4 +179,35 @@ class Event(BaseModel):
     detail = TextField(default="")
 
 
-ALL_MODELS = (Store, Order, Update, Posting, Event)
+class SetAside(BaseModel):
+    """A payload a poll could not read as an order: kept here, apart from the orders.
+
+    ``key`` is the remote id, or a hash of the payload when it had none.  An
+    entry is ``open`` until its order reads (``resolved``) or a person
+    dismisses it on purpose (``dismissed``, with the reason).  Only open
+    entries are retried, counted, and make ``poll`` exit 1.
+    """
+
+    id = AutoField()
+    store = ForeignKeyField(Store, backref="set_aside", on_delete="RESTRICT")
+    store_id: int
+    key = CharField()
+    remote_id = CharField(null=True)
+    number = CharField(null=True)
+    position = CharField(default="")
+    error = TextField()
+    payload = TextField()
+    first_seen = DateTimeField()
+    last_seen = DateTimeField()
+    attempts = IntegerField(default=1)
+    state = CharField(default="open")
+    closed_at = DateTimeField(null=True)
+    closed_by = CharField(null=True)
+    reason = TextField(null=True)
+
+    class Meta:
+        table_name = "set_aside"
+        indexes = ((("store", "key"), True),)
+
+
+ALL_MODELS = (Store, Order, Update, Posting, Event, SetAside)

@@ -182,9 +182,14 @@ def _download(session: Session, items: list[_Item], result: BatchResult) -> list
         except StoreError as exc:
             result.outcomes.extend(Outcome(i.ref, FAILED, str(exc)) for i in group)
             continue
+        unreadable = {u.key: u.error for u in fetched.unreadable}
         for item in group:
             item.remote = fetched.get(item.order.remote_id)
-            if item.remote is None:
+            if item.order.remote_id in unreadable:
+                result.outcomes.append(Outcome(
+                    item.ref, FAILED, "the store's copy cannot be read "
+                    f"({unreadable[item.order.remote_id]}); the local copy is kept"))
+            elif item.remote is None:
                 result.outcomes.append(Outcome(
                     item.ref, FAILED, "the store no longer has this order; the local copy is kept"))
             else:

@@ -21,7 +21,16 @@ import httpx
 
 from orderupd_tui.domain.order import Address, LineItem, NormalizedOrder, money, utc
 from orderupd_tui.retry_after import retry_after
-from orderupd_tui.stores.base import OrderGone, Page, RemoteOrder, StoreError
+from orderupd_tui.stores.base import (
+    Fetched,
+    OrderGone,
+    Page,
+    RemoteOrder,
+    StoreError,
+    Unreadable,
+    read_orders,
+    remote_ident,
+)
 from orderupd_tui.stores.http import HttpStoreClient, JsonHttp, RetryPolicy
 
 #: status_id -> (payment, fulfillment, order), the fallbacks used when
@@ -292,16 +301,19 @@ class BigCommerceClient(HttpStoreClient):
             raws = self._list(data, "orders")
             if not raws:
                 return
-            yield Page(self._complete(raws), page)
+            orders, unreadable = self._complete(raws, page)
+            yield Page(orders, page, unreadable)
             if len(raws) < self.page_size:
                 return
             page += 1
 
-    def fetch(self, remote_ids: Sequence[str]) -> dict[str, RemoteOrder]:
+    def fetch(self, remote_ids: Sequence[str]) -> Fetched:
         """Download these orders fresh, one request each (V2 has no id list filter)."""
         ids = list(dict.fromkeys(str(i) for i in remote_ids))
         raws = [r for r in self._pool.map(self._order, ids) if r is not None]
-        return {r.order.remote_id: r for r in self._complete(raws)}
+        found = Fetched()
+        found.add(*self._complete(raws, 1))
+        return found
 
 
     def close(self) -> None:
@@ -318,31 +330,38 @@ class BigCommerceClient(HttpStoreClient):
             return None
         return data
 
-    def _complete(self, raws: list[dict[str, Any]]) -> list[RemoteOrder]:
-        """Fetch every order's sub-resources through the pool, then normalize the page."""
+    def _complete(self, raws: list[Any], page: int) -> tuple[list[RemoteOrder], list[Unreadable]]:
+        """Fetch every order's sub-resources through the pool, then normalize the page.
+
+        A payload that is not an order object gets no sub-resources: the
+        page reader sets it aside like any other it cannot read.
+        """
         jobs: list[tuple[Future[list[dict[str, Any]]], Future[list[dict[str, Any]]] | None]] = []
         try:
             for raw in raws:
+                if not isinstance(raw, dict) or remote_ident(raw.get("id")) is None:
+                    continue
                 products = self._pool.submit(self._collection, _resource(raw, "products"))
                 addresses = None
                 if raw.get("shipping_address_count") != 0:
                     addresses = self._pool.submit(self._collection,
                                                   _resource(raw, "shipping_addresses"))
                 jobs.append((products, addresses))
-            complete = [
-                {**raw, "products": products.result(),
-                 "shipping_addresses": addresses.result() if addresses else []}
-                for raw, (products, addresses) in zip(raws, jobs, strict=True)
-            ]
+            results = iter(jobs)
+            complete = []
+            for raw in raws:
+                if not isinstance(raw, dict) or remote_ident(raw.get("id")) is None:
+                    complete.append(raw)
+                    continue
+                products, addresses = next(results)
+                complete.append({**raw, "products": products.result(),
+                                 "shipping_addresses": addresses.result() if addresses else []})
         finally:
             for products, addresses in jobs:
                 products.cancel()
                 if addresses:
                     addresses.cancel()
-        try:
-            return [RemoteOrder(normalize(raw), raw) for raw in complete]
-        except ValueError as exc:
-            raise StoreError(f"store '{self.name}': {exc}") from None
+        return read_orders(complete, normalize, page=page)
 
     def _collection(self, path: str) -> list[dict[str, Any]]:
         """Every item of a paged sub-resource, up to the short or empty (204) page."""

@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from orderupd_tui.domain.order import Address, LineItem, NormalizedOrder, money, utc
-from orderupd_tui.stores.base import Page, RemoteOrder, StoreError
+from orderupd_tui.stores.base import Fetched, Page, RemoteOrder, StoreError, Unreadable, read_orders
 from orderupd_tui.stores.http import HttpStoreClient, JsonHttp, RetryPolicy
 
 #: state -> (payment, fulfillment, order): the fallbacks when the amounts and
@@ -245,7 +245,7 @@ class MagentoClient(HttpStoreClient):
         for _ in range(MAX_SWEEPS):
             seen: dict[str, datetime] = {}
             moved_from: datetime | None = None
-            for batch in self._sweep(start):
+            for batch, unreadable in self._sweep(start):
                 fresh = []
                 for remote in batch:
                     order = remote.order
@@ -257,7 +257,7 @@ class MagentoClient(HttpStoreClient):
                     seen[order.remote_id] = order.updated_at
                     fresh.append(remote)
                 number += 1
-                yield Page(fresh, number)
+                yield Page(fresh, number, unreadable)
             if moved_from is None:
                 return
             start = moved_from
@@ -266,10 +266,10 @@ class MagentoClient(HttpStoreClient):
             "the next poll will read them again"
         )
 
-    def fetch(self, remote_ids: Sequence[str]) -> dict[str, RemoteOrder]:
+    def fetch(self, remote_ids: Sequence[str]) -> Fetched:
         """Download these orders fresh with an ``entity_id in`` search; missing ones are absent."""
         ids = list(dict.fromkeys(str(i) for i in remote_ids))
-        found: dict[str, RemoteOrder] = {}
+        found = Fetched()
         for first in range(0, len(ids), self.page_size):
             chunk = ids[first : first + self.page_size]
             params = {
@@ -278,11 +278,12 @@ class MagentoClient(HttpStoreClient):
                 "searchCriteria[currentPage]": 1,
             }
             data, _ = self._http.get_json(self._orders, params)
-            found.update((r.order.remote_id, r) for r in self._page(data)[0])
+            orders, unreadable, _ = self._page(data, first // self.page_size + 1)
+            found.add(orders, unreadable)
         return found
 
 
-    def _sweep(self, start: datetime) -> Iterator[list[RemoteOrder]]:
+    def _sweep(self, start: datetime) -> Iterator[tuple[list[RemoteOrder], list[Unreadable]]]:
         """One pass of pages from ``start``, up to the latest ``total_count``."""
         params: dict[str, Any] = {
             **_filter("updated_at", format_time(start), "gteq"),
@@ -297,23 +298,22 @@ class MagentoClient(HttpStoreClient):
             data, _ = self._http.get_json(
                 self._orders, {**params, "searchCriteria[currentPage]": page}
             )
-            orders, total = self._page(data)
-            yield orders
+            orders, unreadable, total = self._page(data, page)
+            yield orders, unreadable
             if page * self.page_size >= total:
                 return
             page += 1
 
-    def _page(self, data: Any) -> tuple[list[RemoteOrder], int]:
+    def _page(self, data: Any, page: int) -> tuple[list[RemoteOrder], list[Unreadable], int]:
         items = data.get("items") if isinstance(data, dict) else None
         total = data.get("total_count") if isinstance(data, dict) else None
         if items is None and total == 0:
             items = []  # some versions leave "items" out of an empty result
         if not isinstance(items, list) or not isinstance(total, int):
             raise StoreError(f"store '{self.name}' answered a search without items and total_count")
-        try:
-            return [RemoteOrder(normalize(raw), raw) for raw in items], total
-        except ValueError as exc:
-            raise StoreError(f"store '{self.name}': {exc}") from None
+        orders, unreadable = read_orders(items, normalize, page=page, id_key="entity_id",
+                                         number_key="increment_id")
+        return orders, unreadable, total
 
 
 def _filter(field: str, value: str, condition: str) -> dict[str, str]:

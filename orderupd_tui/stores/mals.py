@@ -2,9 +2,13 @@
 
 Mal's has no API to list or re-download orders, so this module is a small
 HTTP receiver for those calls plus a client that reads what it received.
-The receiver writes every call to an append-only JSONL spool and fsyncs it
-*before* answering, so a call the cart saw answered is never lost; the
-client turns the spooled calls into orders on the next poll.  Nothing here
+The receiver reads every call as an order *before* answering: one that cannot
+become an order is answered 422 with the reason and kept in the spool's
+``rejected/`` folder, where every poll shows it as set aside (Mal's never
+resends, so it must not vanish).  A good call is written to an append-only
+JSONL spool and fsynced before it is answered 200, so a call the cart saw
+answered is never lost; the client turns the spooled calls into orders on
+the next poll.  Nothing here
 can see a later change to an order, hence ``supports_updates = False``.
 """
 
@@ -26,7 +30,14 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from orderupd_tui.domain.order import Address, LineItem, NormalizedOrder, money, utc
-from orderupd_tui.stores.base import Page, RemoteOrder, StoreError, StoreUnsupported
+from orderupd_tui.stores.base import (
+    READ_ERRORS,
+    Fetched,
+    Page,
+    StoreError,
+    StoreUnsupported,
+    read_orders,
+)
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +52,11 @@ SPOOL_NAME = "mals-remote-calls.jsonl"
 SPOOL_GRACE = timedelta(minutes=1)
 #: A remote call is a few kilobytes; anything this big is not one.
 MAX_BODY = 1 << 20
+#: How much of an oversized body is read (and dropped) so the sender gets its 413
+#: rather than a reset connection; past this the connection is simply closed.
+MAX_DRAIN = 16 << 20
+#: The folder, inside the spool directory, holding calls answered 4xx as unreadable.
+REJECTED = "rejected"
 PAGE_SIZE = 100
 #: How often the idle server checks for stop(): the longest stop() waits.
 SHUTDOWN_POLL = 0.1
@@ -287,10 +303,12 @@ class MalsReceiver:
     resending, but is not written again.  Runs in a background thread.
     """
 
-    def __init__(self, listen: str, spool_dir: Path, username: str | None = None) -> None:
+    def __init__(self, listen: str, spool_dir: Path, username: str | None = None,
+                 currency: str = "USD") -> None:
         self.bind = parse_listen(listen)
         self.spool_dir = spool_dir
         self.username = username.strip() if username else None
+        self.currency = currency
         self._spool: Spool | None = None
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -339,7 +357,11 @@ class MalsReceiver:
         self.stop()
 
     def receive(self, fields: dict[str, str]) -> tuple[HTTPStatus, str]:
-        """Check and spool one call; the status and one-line text to answer with."""
+        """Check, read and spool one call; the status and one-line text to answer with.
+
+        The call is read as an order here, with the same code the poll uses,
+        so that nothing answered 200 can fail later.
+        """
         order_id = fields.get("id", "").strip()
         if not order_id:
             return HTTPStatus.BAD_REQUEST, "refused: the call has no order id"
@@ -352,6 +374,10 @@ class MalsReceiver:
             raise RuntimeError("MalsReceiver.receive() before start()")
         fields = {**fields, "id": order_id}
         try:
+            normalize(fields, datetime.now(UTC), self.currency)
+        except READ_ERRORS as exc:
+            return self._reject(fields, str(exc))
+        try:
             stored = self._spool.add(fields)
         except OSError as exc:
             log.error("could not store Mal's order %s: %s", order_id, exc)
@@ -359,6 +385,51 @@ class MalsReceiver:
         if not stored:
             return HTTPStatus.OK, f"duplicate: order {order_id} was already received"
         return HTTPStatus.OK, f"stored: order {order_id}"
+
+
+    def _reject(self, fields: dict[str, str], error: str) -> tuple[HTTPStatus, str]:
+        """Keep an unreadable call where every poll lists it, then refuse it in one line."""
+        call = SpooledCall(datetime.now(UTC), fields)
+        folder = self.spool_dir / REJECTED
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            _write_durably(folder / _rejected_name(call), call.to_json() + "\n")
+        except OSError as exc:
+            log.error("could not keep Mal's call %s: %s", fields["id"], exc)
+            return HTTPStatus.INTERNAL_SERVER_ERROR, f"not stored: {exc.strerror or exc}"
+        log.warning("refused Mal's call %s: %s", fields["id"], error)
+        return HTTPStatus.UNPROCESSABLE_ENTITY, f"refused: {error}"
+
+
+def _rejected_name(call: SpooledCall) -> str:
+    """A file name that sorts by arrival and cannot leave the folder, whatever the id holds."""
+    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in call.fields["id"])[:64]
+    return f"{call.received_at.strftime('%Y%m%dT%H%M%S%fZ')}-{safe}.json"
+
+
+def _write_durably(path: Path, text: str) -> None:
+    """Write a new file and fsync it and its folder before the call is answered."""
+    with path.open("x", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    _fsync_dir(path.parent)
+
+
+def read_rejected(spool_dir: Path) -> Iterator[tuple[str, SpooledCall]]:
+    """The calls the receiver refused, oldest first, with their file names."""
+    folder = spool_dir / REJECTED
+    try:
+        names = sorted(p.name for p in folder.iterdir() if p.suffix == ".json")
+    except FileNotFoundError:
+        return
+    for name in names:
+        try:
+            record = json.loads((folder / name).read_text(encoding="utf-8"))
+            yield name, SpooledCall(datetime.fromisoformat(record["received_at"]),
+                                    {str(k): str(v) for k, v in record["fields"].items()})
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            log.warning("skipping an unreadable file in %s: %s", folder, name)
 
 
 class _Server(ThreadingHTTPServer):
@@ -399,9 +470,26 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             length = -1
         if not 0 <= length <= MAX_BODY:
-            self._answer(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "refused: not a remote call's size")
+            self._drain(length)
+            self._answer(HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+                         f"refused: a remote call is at most {MAX_BODY >> 10} KiB, "
+                         f"this body is {'of unknown size' if length < 0 else f'{length} bytes'}")
             return
         self._handle(self.rfile.read(length))
+
+    def _drain(self, length: int) -> None:
+        """Read and drop an oversized body, so the client reads our answer before we close.
+
+        Without this the socket closes with unread data, the kernel sends a
+        reset, and the sender sees a broken connection instead of the 413.
+        """
+        self.close_connection = True
+        left = min(length, MAX_DRAIN) if length > 0 else 0
+        while left > 0:
+            chunk = self.rfile.read(min(left, 1 << 16))
+            if not chunk:
+                return
+            left -= len(chunk)
 
     def _handle(self, body: bytes) -> None:
         status, text = self.server.receiver.receive(_form(body))
@@ -430,6 +518,12 @@ def _form(body: bytes) -> dict[str, str]:
     return {key: values[0] for key, values in parsed.items()}
 
 
+def _raw(call: SpooledCall) -> dict[str, Any]:
+    """The payload kept with a Mal's order: the call as received, its order id on top."""
+    return {"id": call.fields.get("id", "").strip(), "received_at": call.received_at.isoformat(),
+            "fields": call.fields}
+
+
 # --- the client ---------------------------------------------------------------------------
 
 
@@ -446,36 +540,48 @@ class MalsClient:
     def changed_since(self, since: datetime) -> Iterator[Page]:
         """Spooled calls received since ``since`` (less :data:`SPOOL_GRACE`), as orders.
 
-        A call that cannot be read as an order stops the poll with one line,
-        like a bad answer from any other store.
+        A spooled call that cannot be read (one spooled by an older release,
+        before calls were read on arrival) is set aside like any store's odd
+        order.  The calls the receiver refused come last, every poll: they
+        stay set aside until dismissed, or until a newer release reads them.
         """
         start = utc(since) - SPOOL_GRACE
         seen: set[str] = set()
-        batch: list[RemoteOrder] = []
+        batch: list[dict[str, Any]] = []
         number = 0
         for call in read_spool(self.spool_dir):
             order_id = call.fields.get("id", "")
             if utc(call.received_at) < start or order_id in seen:
                 continue
             seen.add(order_id)
-            try:
-                order = normalize(call.fields, call.received_at, self.currency)
-            except ValueError as exc:
-                raise StoreError(f"store {self.name!r}: {exc}") from exc
-            raw = {"received_at": call.received_at.isoformat(), "fields": call.fields}
-            batch.append(RemoteOrder(order, raw))
+            batch.append(_raw(call))
             if len(batch) == PAGE_SIZE:
                 number += 1
-                yield Page(batch, number)
+                yield self._page(batch, number)
                 batch = []
         if batch:
-            yield Page(batch, number + 1)
+            number += 1
+            yield self._page(batch, number)
+        rejected = [{**_raw(call), "rejected": name}
+                    for name, call in read_rejected(self.spool_dir)]
+        if rejected:
+            yield self._page(rejected, number + 1)
+
+    def _page(self, raws: list[dict[str, Any]], number: int) -> Page:
+        """Read a batch of calls; their ``id`` is the order id the cart sent."""
+        orders, unreadable = read_orders(raws, self._normalize, page=number, id_key="id")
+        return Page(orders, number, unreadable)
+
+    def _normalize(self, raw: dict[str, Any]) -> NormalizedOrder:
+        return normalize(raw["fields"], datetime.fromisoformat(raw["received_at"]),
+                         self.currency)
 
     def store_clock(self) -> datetime | None:
         """None: the calls are stamped with this machine's clock, so there is no other."""
         return None
 
-    def fetch(self, remote_ids: Sequence[str]) -> dict[str, RemoteOrder]:
+    def fetch(self, remote_ids: Sequence[str]) -> Fetched:
+        """Mal's keeps no orders to ask for: a re-download is refused in one line."""
         raise StoreUnsupported(
             f"store {self.name!r} is Mal's E-Commerce: it cannot re-download orders"
         )

@@ -45,7 +45,8 @@ def make_client(store: StoreSettings) -> StoreClient:
 def make_receivers(stores: tuple[StoreSettings, ...]) -> list[MalsReceiver]:
     """The remote-call receivers of every Mal's store that has ``listen`` set (not started)."""
     return [
-        MalsReceiver(s.options["listen"], mals_spool(s), s.options.get("username"))
+        MalsReceiver(s.options["listen"], mals_spool(s), s.options.get("username"),
+                     s.options.get("currency", "USD"))
         for s in stores
         if s.platform == "mals" and s.options.get("listen")
     ]

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from orderupd_tui.domain.order import Address, LineItem, NormalizedOrder, money, utc
-from orderupd_tui.stores.base import Page, RemoteOrder, StoreError
+from orderupd_tui.stores.base import Fetched, Page, RemoteOrder, StoreError, Unreadable, read_orders
 from orderupd_tui.stores.http import HttpStoreClient, JsonHttp, RetryPolicy
 
 #: The most orders Shopify returns in one page, and the most ids one ``ids=`` filter takes.
@@ -84,41 +84,37 @@ class ShopifyClient(HttpStoreClient):
             "limit": self.page_size,
         }
         number = 0
+        seen: set[str] = set()
         while True:
             data, response = self._http.get_json(f"{self._orders}.json", params)
             number += 1
-            yield Page(self._remote_orders(data), number)
+            orders, unreadable = self._read(data, number)
+            yield Page(orders, number, unreadable)
             cursor = _next_page_info(response.links)
             if cursor is None:
                 return
+            if cursor in seen:
+                raise StoreError(f"store '{self.name}' sent page {number}'s next link to a page "
+                                 "it had already sent: the listing stopped there")
+            seen.add(cursor)
             params = {"limit": self.page_size, "page_info": cursor}
 
-    def fetch(self, remote_ids: Sequence[str]) -> dict[str, RemoteOrder]:
+    def fetch(self, remote_ids: Sequence[str]) -> Fetched:
         """Download these orders fresh, 250 a request; ids Shopify no longer has are absent."""
         ids = list(dict.fromkeys(str(i) for i in remote_ids))
-        found: dict[str, RemoteOrder] = {}
+        found = Fetched()
         for start in range(0, len(ids), MAX_PAGE):
             chunk = ids[start : start + MAX_PAGE]
             params = {"ids": ",".join(chunk), "status": "any", "limit": MAX_PAGE}
             data, _ = self._http.get_json(f"{self._orders}.json", params)
-            for remote in self._remote_orders(data):
-                found[remote.order.remote_id] = remote
+            found.add(*self._read(data, start // MAX_PAGE + 1))
         return found
 
-    def _remote_orders(self, data: Any) -> list[RemoteOrder]:
+    def _read(self, data: Any, page: int) -> tuple[list[RemoteOrder], list[Unreadable]]:
         raws = data.get("orders") if isinstance(data, dict) else None
         if not isinstance(raws, list):
             raise StoreError(f"store '{self.name}' answered without an orders list")
-        return [RemoteOrder(self._normalize(raw), raw) for raw in raws]
-
-    def _normalize(self, raw: dict[str, Any]) -> NormalizedOrder:
-        try:
-            return normalize(raw)
-        except (ValueError, TypeError, KeyError, AttributeError) as exc:
-            ident = raw.get("id", "?") if isinstance(raw, dict) else "?"
-            raise StoreError(
-                f"store '{self.name}': order {ident} could not be read: {exc}"
-            ) from None
+        return read_orders(raws, normalize, page=page, number_key="order_number")
 
 
 def normalize(raw: dict[str, Any]) -> NormalizedOrder:

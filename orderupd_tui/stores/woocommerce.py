@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 
 from orderupd_tui.domain.order import Address, LineItem, NormalizedOrder, money, utc
-from orderupd_tui.stores.base import Page, RemoteOrder, StoreError
+from orderupd_tui.stores.base import Fetched, Page, RemoteOrder, StoreError, Unreadable, read_orders
 from orderupd_tui.stores.http import HttpStoreClient, JsonHttp, RetryPolicy
 
 #: status -> (payment, fulfillment, order).  ``pending`` and ``on-hold`` both
@@ -210,36 +210,34 @@ class WooCommerceClient(HttpStoreClient):
         page = 1
         while True:
             data, response = self._get({**params, "page": page})
-            orders = self._remote_orders(data)
-            yield Page(orders, page)
+            orders, unreadable = self._read(data, page)
+            yield Page(orders, page, unreadable)
+            read = len(orders) + len(unreadable)
             total_pages = _total_pages(response)
-            last = len(orders) < self.page_size if total_pages is None else page >= total_pages
-            if last or not orders:
+            last = read < self.page_size if total_pages is None else page >= total_pages
+            if last or not read:
                 return
             page += 1
 
-    def fetch(self, remote_ids: Sequence[str]) -> dict[str, RemoteOrder]:
+    def fetch(self, remote_ids: Sequence[str]) -> Fetched:
         """Download these orders fresh, 100 per ``include=`` request; trashed ones are absent."""
         ids = list(dict.fromkeys(str(i) for i in remote_ids))
-        found: dict[str, RemoteOrder] = {}
+        found = Fetched()
         for start in range(0, len(ids), MAX_PAGE):
             chunk = ids[start : start + MAX_PAGE]
             params = {"include": ",".join(chunk), "status": "any", "per_page": MAX_PAGE}
             data, _ = self._get(params)
-            found.update((r.order.remote_id, r) for r in self._remote_orders(data))
+            found.add(*self._read(data, start // MAX_PAGE + 1))
         return found
 
 
     def _get(self, params: dict[str, Any]) -> tuple[Any, httpx.Response]:
         return self._http.get_json(self._orders, {**params, **self._auth_params})
 
-    def _remote_orders(self, data: Any) -> list[RemoteOrder]:
+    def _read(self, data: Any, page: int) -> tuple[list[RemoteOrder], list[Unreadable]]:
         if not isinstance(data, list):
             raise StoreError(f"store '{self.name}' answered without an orders list")
-        try:
-            return [RemoteOrder(normalize(raw), raw) for raw in data]
-        except ValueError as exc:
-            raise StoreError(f"store '{self.name}': {exc}") from None
+        return read_orders(data, normalize, page=page, number_key="number")
 
 
 def _total_pages(response: httpx.Response) -> int | None:
