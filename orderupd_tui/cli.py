@@ -23,7 +23,7 @@ from orderupd_tui.config import ConfigError, Settings, database_url, load, locat
 from orderupd_tui.db.connection import DatabaseError, redact
 from orderupd_tui.db.records import UnknownRef, find
 from orderupd_tui.errorlog import log_unexpected
-from orderupd_tui.services import posting, queries, review, sync
+from orderupd_tui.services import posting, queries, review, setaside, sync
 from orderupd_tui.services.session import Session
 from orderupd_tui.stores.base import StoreError
 from orderupd_tui.stores.mals import MalsReceiver
@@ -111,6 +111,15 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--platform", default="shopify")
 
     verbs.add_parser("check-config", parents=[common], help="validate the config and summarize it")
+
+    errors = verbs.add_parser("errors", parents=[common],
+                              help="orders set aside as unreadable (dismiss one with a reason)")
+    errors.add_argument("--json", action="store_true")
+    actions = errors.add_subparsers(dest="errors_action", metavar="ACTION")
+    dismiss = actions.add_parser("dismiss", parents=[common],
+                                 help="stop retrying a set-aside order, on purpose")
+    dismiss.add_argument("ref", metavar="STORE:ID", help="as 'errors' lists it")
+    dismiss.add_argument("--reason", metavar="TEXT", required=True)
     return parser
 
 
@@ -121,7 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         _say(str(exc))
         return 2
-    except (UsageError, UnknownRef) as exc:
+    except (UsageError, UnknownRef, setaside.NotSetAside) as exc:
         _say(str(exc))
         return 2
     except DatabaseError as exc:
@@ -157,6 +166,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             "updates": _updates,
             "history": _history,
             "post": _post,
+            "errors": _errors,
         }.get(args.verb, _review)
         return handler(session, args)
 
@@ -242,11 +252,16 @@ def _poll_loop(session: Session, args: argparse.Namespace, progress: _Progress) 
         else:
             for r in results:
                 print(_poll_line(r), flush=True)
+                for problem in [*r.errors, *r.set_aside]:
+                    _say(problem)
+        for r in results:
+            for warning in r.warnings:
+                _say(f"warning: {warning}")
         books = results.books
-        if books is not None and args.json and books.errors:
+        if books is not None and books.errors:
             _say(f"accounting: {'; '.join(books.errors)}")
-        elif books is not None and not args.json and (books.errors or books.changed
-                                                      or books.released or books.settled):
+        if books is not None and not args.json and (books.changed or books.released
+                                                    or books.settled):
             print(f"{datetime.now(UTC).strftime('%H:%M:%S')} {books.line()}", flush=True)
         if not args.watch:
             return 1 if results.failed else 0
@@ -258,7 +273,9 @@ def _poll_line(result: sync.StoreResult) -> str:
     line = (f"{stamp} {result.name}: {result.new} new, {result.updated} updated, "
             f"{result.unchanged} unchanged")
     if result.errors:
-        line += " — error: " + "; ".join(result.errors)
+        line += f" — failed ({len(result.errors)} error{'s' if len(result.errors) > 1 else ''})"
+    if result.set_aside:
+        line += f" — {len(result.set_aside)} set aside (see: orderupd-tui errors)"
     return line
 
 
@@ -327,6 +344,28 @@ def _history(session: Session, args: argparse.Namespace) -> int:
               f"{p['posted_at'] or ''}")
     for e in data["events"]:
         print(f"  {e['at'][:19]} {e['actor']:<12} {e['action']:<18} {e['detail']}")
+    return 0
+
+
+def _errors(session: Session, args: argparse.Namespace) -> int:
+    """List what is set aside, or dismiss one entry on purpose (an event with the reason)."""
+    if args.errors_action == "dismiss":
+        try:
+            entry = setaside.dismiss(session, args.ref, args.reason, session.actor)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        print(f"dismissed {entry.ref}: it is no longer retried ({args.reason.strip()})")
+        return 0
+    entries = setaside.open_entries(session)
+    if args.json:
+        print(json.dumps([e.to_json() for e in entries]))
+        return 0
+    if not entries:
+        print("nothing is set aside")
+        return 0
+    print(f"{'ORDER':<24} {'SEEN':<20} {'TRIES':>5}  ERROR")
+    for e in entries:
+        print(f"{e.ref:<24} {e.last_seen:%Y-%m-%d %H:%M:%S}  {e.attempts:>5}  {e.error}")
     return 0
 
 

@@ -9,6 +9,21 @@ orders are recognised by digest and raise nothing.  The cursor is written
 only after every page up to it is stored: a failure anywhere leaves it
 where it was.
 
+A payload that cannot be read as an order never stops its page, its store
+or the poll: it is set aside (:mod:`orderupd_tui.services.setaside`) in the
+same transaction as its page, which is what lets the cursor move past it,
+and fetched again by id at every later poll until it reads.  While any is
+set aside the poll names it and reports failure (exit 1).
+
+The cursor also never passes this machine's clock less the margin, however
+far ahead a store's ``Date`` header or its orders' timestamps are; a store
+clock more than :data:`CLOCK_SKEW` away from ours is reported once a poll.
+
+Leases: the lease row names ``host:pid:start``; a lease whose holder is a
+dead process on this host is taken over at once, and a live holder renews
+it every :data:`HEARTBEAT`, so a holder that died elsewhere loses it within
+:data:`LEASE`.
+
 After the stores, a poll checks the books (:mod:`orderupd_tui.services.books`)
 once: documents voided or deleted there raise updates like the stores' do.
 """
@@ -16,25 +31,27 @@ once: documents voided or deleted there raise updates like the stores' do.
 from __future__ import annotations
 
 import json
-import os
-import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from orderupd_tui.db.models import Event, Order, Store, Update, as_utc, db_time, utcnow
+from orderupd_tui.db.models import Event, Order, Store, Update, as_utc, utcnow
 from orderupd_tui.db.records import insert_orders, local_copy, order_columns
 from orderupd_tui.domain.changes import diff, kinds_of
 from orderupd_tui.domain.rules import choose
 from orderupd_tui.errorlog import log_unexpected
-from orderupd_tui.services import books, resolution
+from orderupd_tui.services import books, leases, resolution, setaside
 from orderupd_tui.services.session import Session
-from orderupd_tui.stores.base import Page, RemoteOrder, StoreError
+from orderupd_tui.stores.base import Page, RemoteOrder, StoreClient, StoreError
 
 #: How far behind the store's clock the cursor stays, so late commits are re-read.
 SAFETY_MARGIN = timedelta(minutes=5)
-#: How long a poll may hold a store's lease before another process may take it over.
-LEASE = timedelta(minutes=10)
+#: A store clock further than this from ours is reported (once a poll).
+CLOCK_SKEW = timedelta(minutes=10)
+#: The most pages one poll reads of one store: far more than a first import of a million
+#: orders needs (4,000 of Shopify's, 10,000 of WooCommerce's), and still an end to a listing
+#: that never ends.
+MAX_PAGES = 20_000
 
 ProgressFn = Callable[[str, int, int], None]
 """Called with (store name, pages read, orders read) as a poll goes on."""
@@ -50,14 +67,24 @@ class StoreResult:
     unchanged: int = 0
     errors: list[str] = field(default_factory=list)
     cursor: datetime | None = None
+    #: The store's orders that are set aside after this poll, one line each.
+    set_aside: list[str] = field(default_factory=list)
+    #: What went wrong without failing the poll (a store clock far from ours).
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        """The poll failed, or some order could not be read (both exit 1)."""
+        return bool(self.errors or self.set_aside)
 
     def to_json(self) -> dict[str, object]:
+        """DESIGN §6's object: set-aside orders are among the errors; warnings go to stderr."""
         return {
             "name": self.name,
             "new": self.new,
             "updated": self.updated,
             "unchanged": self.unchanged,
-            "errors": self.errors,
+            "errors": [*self.errors, *self.set_aside],
             "cursor": self.cursor.isoformat().replace("+00:00", "Z") if self.cursor else None,
         }
 
@@ -73,11 +100,7 @@ class PollResult(list[StoreResult]):
     @property
     def failed(self) -> bool:
         """Whether any store, or the books, reported an error (exit 1)."""
-        return any(r.errors for r in self) or bool(self.books and self.books.errors)
-
-
-def lease_owner() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+        return any(r.failed for r in self) or bool(self.books and self.books.errors)
 
 
 def poll_once(
@@ -92,59 +115,115 @@ def poll_once(
 
 def _poll_store(session: Session, name: str, progress: ProgressFn | None) -> StoreResult:
     result = StoreResult(name)
-    owner = lease_owner()
-    if not _take_lease(name, owner):
-        result.errors.append(f"store {name!r} is being polled by another process")
+    lease = leases.Lease(name)
+    refusal = lease.take()
+    if refusal:
+        result.errors.append(refusal)
         return result
     row = session.store_row(name)
     result.cursor = as_utc(row.cursor)
+    warning: str | None = None
     try:
-        client = session.client(name)
-        since = result.cursor or session.settings.store(name).since
-        newest: datetime | None = None
-        clock: datetime | None = None
-        orders = 0
-        for pages, page in enumerate(client.changed_since(since), 1):
-            if pages == 1:
-                # The clock when the listing began: a change made while later
-                # pages were read may be older than the last page's clock.
-                clock = client.store_clock()
-            newest = _store_page(session, row, page, result, newest)
-            _renew_lease(name, owner)
-            orders += len(page.orders)
-            if progress:
-                progress(name, pages, orders)
-        cursor = next_cursor(result.cursor, newest, clock)
+        with lease.heartbeat():
+            client = session.client(name)
+            since = result.cursor or session.settings.store(name).since
+            retry = setaside.open_keys(row)
+            newest: datetime | None = None
+            clock: datetime | None = None
+            now = datetime.now(UTC)
+            orders = 0
+            for pages, page in enumerate(client.changed_since(since), 1):
+                if pages == 1:
+                    # The clocks when the listing began: a change made while later
+                    # pages were read may be older than the last page's clock.
+                    clock = client.store_clock()
+                    now = datetime.now(UTC)
+                if pages > MAX_PAGES:
+                    raise StoreError(f"store {name!r} was still sending pages after {MAX_PAGES}: "
+                                     "the listing stopped there, the cursor stays")
+                page_newest = _store_page(session, row, page, result, retry)
+                if page_newest is not None:
+                    newest = page_newest if newest is None else max(newest, page_newest)
+                lease.renew()
+                orders += len(page.orders)
+                if progress:
+                    progress(name, pages, orders)
+            _retry_set_aside(session, row, client, retry, result)
+            cursor = next_cursor(result.cursor, newest, clock, now)
+            warning = clock_warning(name, clock, now)
     except StoreError as exc:
         result.errors.append(str(exc))
-        _finish(name, owner, error=str(exc))
+        lease.finish(error=str(exc))
         return result
     except Exception:  # one store's surprise must not stop the others: logged, one line
         message = log_unexpected(session.settings.secrets())
         result.errors.append(f"store {name!r}: {message}")
-        _finish(name, owner, error=message)
+        lease.finish(error=message)
         return result
     except BaseException:
-        _finish(name, owner, error="interrupted")
+        lease.finish(error="interrupted")
         raise
     result.cursor = cursor
-    if not _finish(name, owner, cursor=cursor):
+    if warning:
+        result.warnings.append(warning)
+    result.set_aside = [e.line() for e in setaside.open_entries(session, name)]
+    if not lease.finish(cursor=cursor, warning=warning):
         result.errors.append(f"store {name!r} lost its poll lease: the cursor was not saved")
     return result
 
 
+def _retry_set_aside(session: Session, store: Store, client: StoreClient,
+                     retry: dict[str, str | None], result: StoreResult) -> None:
+    """Ask the store again, by id, for the set-aside orders this poll's listing did not bring.
+
+    A store may fix an order without touching its ``updated_at``, so waiting
+    for the listing to bring it back is not enough.  What reads now is
+    stored like any page (its changes raise updates as usual) but never
+    moves the cursor.
+    """
+    ids = [remote_id for remote_id in retry.values() if remote_id]
+    if not ids or not client.supports_updates:
+        return
+    fetched = client.fetch(ids)
+    _store_page(session, store, Page(list(fetched.values()), 0, fetched.unreadable), result, retry)
+    unread = {u.key for u in fetched.unreadable}
+    gone = [i for i in ids if i not in fetched and i not in unread]
+    if gone:
+        with session.db.atomic():
+            setaside.still_missing(store, gone, "the store no longer returns this order by id")
+
+
+def clock_warning(name: str, clock: datetime | None, now: datetime) -> str | None:
+    """One line when the store's clock is far from ours: its cursor then follows ours."""
+    if clock is None or abs(clock - now) <= CLOCK_SKEW:
+        return None
+    skew = clock - now
+    minutes = int(abs(skew).total_seconds() // 60)
+    amount = f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{minutes} min"
+    side = "ahead of" if skew > timedelta(0) else "behind"
+    return (f"store {name!r}: its clock is {amount} {side} this machine's "
+            f"(Date: {clock.strftime('%Y-%m-%d %H:%M:%S')} UTC); the cursor follows ours")
+
+
 def next_cursor(
-    old: datetime | None, newest: datetime | None, clock: datetime | None
+    old: datetime | None, newest: datetime | None, clock: datetime | None,
+    now: datetime | None = None,
 ) -> datetime | None:
     """Where the next poll starts: the newest change seen, held back by the safety margin.
 
-    ``clock`` is the store's clock when the listing began.  With nothing
-    seen, a known clock still lets the cursor advance to the margin, since
-    everything before it was read.  Without a clock (Mal's sends no Date) the
-    margin is kept behind the newest change instead.  The cursor never moves
-    backwards.
+    ``clock`` is the store's clock and ``now`` ours, both when the listing
+    began.  The earlier of the two is the reference, so a store clock (or an
+    order's ``updated_at``) in the future can never carry the cursor past
+    ours.  With nothing seen, a known clock still lets the cursor advance to
+    the margin, since everything before it was read.  Without a store clock
+    (Mal's sends no Date) the margin is kept behind the newest change
+    instead.  The cursor never moves backwards.
     """
-    reference = clock or newest
+    now = now or datetime.now(UTC)
+    if clock is not None:
+        reference: datetime | None = min(clock, now)
+    else:
+        reference = min(newest, now) if newest else None
     limit = reference - SAFETY_MARGIN if reference else None
     candidates = [t for t in (newest, limit) if t is not None]
     if not candidates:
@@ -153,81 +232,60 @@ def next_cursor(
     return max(cursor, old) if old else cursor
 
 
-def _take_lease(name: str, owner: str) -> bool:
-    """At most one process polls a store at a time; a lease row in the database says who."""
-    now = utcnow()
-    taken = (
-        Store.update(lease_owner=owner, lease_until=now + LEASE, last_poll_at=now)
-        .where(
-            (Store.name == name)
-            & (
-                Store.lease_owner.is_null()
-                | (Store.lease_until < now)
-                | (Store.lease_owner == owner)
-            )
-        )
-        .execute()
-    )
-    return bool(taken)
-
-
-def _renew_lease(name: str, owner: str) -> None:
-    """Extend the lease after each page; a lease taken over meanwhile stops this poll."""
-    renewed = Store.update(lease_until=utcnow() + LEASE).where(
-        (Store.name == name) & (Store.lease_owner == owner)).execute()
-    if not renewed:
-        raise StoreError(f"store {name!r}: another process took over its poll; stopped here")
-
-
-def _finish(
-    name: str, owner: str, *, cursor: datetime | None = None, error: str | None = None
-) -> bool:
-    """Release the lease and record the outcome; False if the lease was no longer ours."""
-    values: dict[object, object] = {Store.lease_owner: None, Store.lease_until: None}
-    if error is None:
-        values.update({Store.last_success_at: utcnow(), Store.last_error: None})
-        if cursor is not None:
-            values[Store.cursor] = db_time(cursor)
-    else:
-        values[Store.last_error] = error
-    return bool(Store.update(values).where(
-        (Store.name == name) & (Store.lease_owner == owner)).execute())
-
-
 def _store_page(
-    session: Session, store: Store, page: Page, result: StoreResult, newest: datetime | None
+    session: Session, store: Store, page: Page, result: StoreResult,
+    set_aside: dict[str, str | None],
 ) -> datetime | None:
-    """Store one page in one transaction; returns the newest ``updated_at`` seen so far."""
+    """Store one page in one transaction; returns the page's newest ``updated_at``.
+
+    The page's unreadable payloads are recorded in the same transaction, and
+    set-aside entries whose orders read now are closed: ``set_aside`` (the
+    store's open keys) is updated to match.
+    """
     latest = {r.order.remote_id: r for r in _newest_copies(page.orders)}
-    if not latest:
-        return newest
-    page_newest = max(r.order.updated_at for r in latest.values())
-    newest = page_newest if newest is None else max(newest, page_newest)
+    if not latest and not page.unreadable:
+        return None
     with session.db.atomic():
-        known = {
-            row.remote_id: row
-            for row in Order.select(
-                Order.id, Order.remote_id, Order.digest, Order.ignored_digest, Order.pending
-            ).where((Order.store == store) & (Order.remote_id.in_(list(latest))))
-        }
-        fresh = []
-        for remote_id, remote in latest.items():
-            digest = remote.order.digest()
-            row = known.get(remote_id)
-            if row is None:
-                fresh.append({**order_columns(remote, digest), "store": store.id,
-                              "remote_id": remote_id})
-            elif digest in (row.digest, row.ignored_digest):
-                if row.pending:
-                    _withdraw_store_update(row.id)
-                result.unchanged += 1
-            elif _apply_change(session, store, row.id, remote, digest):
-                result.updated += 1
-            else:
-                result.unchanged += 1
-        insert_orders(fresh)
-        result.new += len(fresh)
-    return newest
+        if page.unreadable:
+            setaside.record(store, page.unreadable, session.settings.secrets())
+            set_aside.update((u.key, u.remote_id) for u in page.unreadable)
+        if not latest:
+            return None
+        _store_orders(session, store, latest, result)
+        read = [key for key in latest if key in set_aside]
+        if read:
+            setaside.resolve(store, read)
+            for key in read:
+                del set_aside[key]
+    return max(r.order.updated_at for r in latest.values())
+
+
+def _store_orders(session: Session, store: Store, latest: dict[str, RemoteOrder],
+                  result: StoreResult) -> None:
+    """Insert the new orders of a page and compare the known ones with their local copies."""
+    known = {
+        row.remote_id: row
+        for row in Order.select(
+            Order.id, Order.remote_id, Order.digest, Order.ignored_digest, Order.pending
+        ).where((Order.store == store) & (Order.remote_id.in_(list(latest))))
+    }
+    fresh = []
+    for remote_id, remote in latest.items():
+        digest = remote.order.digest()
+        row = known.get(remote_id)
+        if row is None:
+            fresh.append({**order_columns(remote, digest), "store": store.id,
+                          "remote_id": remote_id})
+        elif digest in (row.digest, row.ignored_digest):
+            if row.pending:
+                _withdraw_store_update(row.id)
+            result.unchanged += 1
+        elif _apply_change(session, store, row.id, remote, digest):
+            result.updated += 1
+        else:
+            result.unchanged += 1
+    insert_orders(fresh)
+    result.new += len(fresh)
 
 
 def _newest_copies(orders: list[RemoteOrder]) -> Iterator[RemoteOrder]:

@@ -209,8 +209,9 @@ def test_books_that_cannot_be_reached_fail_the_poll_with_one_line(demo, tmp_path
     qbo_fake.stop()
     poll = cli("poll")
     assert poll.returncode == 1
-    (line,) = [x for x in poll.stdout.splitlines() if "quickbooks:" in x]
-    assert "error: QuickBooks could not be reached to look up SalesReceipts" in line
+    assert "QuickBooks" not in poll.stdout  # errors go to stderr, where cron mail sees them
+    (line,) = [x for x in poll.stderr.splitlines() if "accounting:" in x]
+    assert "QuickBooks could not be reached to look up SalesReceipts" in line
     as_json = cli("poll", "--json")
     assert as_json.returncode == 1 and json_of(as_json)["stores"][0]["errors"] == []
     assert as_json.stderr.splitlines()[-1].startswith(

@@ -188,10 +188,12 @@ def test_a_failing_store_does_not_stop_the_others(make_session, demo):
 
 def test_a_second_process_cannot_poll_a_leased_store(make_session, demo):
     session = make_session()
-    Store.update(lease_owner="elsewhere:1", lease_until=utcnow() + timedelta(minutes=5)).where(
+    until = utcnow().replace(microsecond=0) + timedelta(minutes=5)
+    Store.update(lease_owner="elsewhere:1", lease_until=until).where(
         Store.name == "main").execute()
     (result,) = sync.poll_once(session)
-    assert result.errors == ["store 'main' is being polled by another process"]
+    assert result.errors == [f"store 'main' is being polled by elsewhere (pid 1) until "
+                             f"{until:%Y-%m-%d %H:%M:%S} UTC; this poll of it was skipped"]
     assert Order.select().count() == 0
 
 
