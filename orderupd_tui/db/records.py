@@ -23,26 +23,49 @@ class UnknownRef(LookupError):
 _SHORT = 255
 
 
-def order_columns(remote: RemoteOrder, digest: str) -> dict[str, Any]:
-    """The columns that mirror a store copy: everything a re-download replaces.
+#: The short text columns a store's text goes into, by the order field it comes from.
+SHORT_COLUMNS = ("number", "customer", "email", "platform_status")
 
-    The short text columns are cut to their width (the full values stay in
-    ``data``): PostgreSQL would refuse a longer value, and that one order
-    would then fail every poll of its store.
+
+def short_text(value: str) -> str:
+    """A store's text as a short column holds it on either database.
+
+    PostgreSQL refuses a NUL byte in text and a value longer than the column,
+    and that one order would then fail every poll of its store; SQLite would
+    take both.  So NULs are dropped and the value cut to the width, the same
+    on both (the full values stay in ``data``, JSON-escaped).
     """
+    return value.replace("\x00", "")[:_SHORT]
+
+
+def column_repairs(order: NormalizedOrder) -> list[str]:
+    """What :func:`short_text` changed in this order, for its history: never a silent cut."""
+    notes = []
+    for name in SHORT_COLUMNS:
+        value: str = getattr(order, name)
+        if "\x00" in value:
+            notes.append(f"{name}: a NUL byte removed")
+        if len(value.replace("\x00", "")) > _SHORT:
+            notes.append(f"{name}: cut to {_SHORT} characters (of {len(value)}) in the listing "
+                         "column; the full text is kept")
+    return notes
+
+
+def order_columns(remote: RemoteOrder, digest: str) -> dict[str, Any]:
+    """The columns that mirror a store copy: everything a re-download replaces."""
     order = remote.order
     return {
-        "number": order.number[:_SHORT],
+        "number": short_text(order.number),
         "created_at": db_time(order.created_at),
         "updated_at": db_time(order.updated_at),
-        "customer": order.customer[:_SHORT],
-        "email": order.email[:_SHORT],
+        "customer": short_text(order.customer),
+        "email": short_text(order.email),
         "total": order.total,
         "currency": order.currency,
         "payment_status": order.payment_status,
         "fulfillment_status": order.fulfillment_status,
         "order_status": order.order_status,
-        "platform_status": order.platform_status[:_SHORT],
+        "platform_status": short_text(order.platform_status),
         "data": dumps(order.to_dict()),
         "payload": dumps(remote.raw),
         "digest": digest,

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from orderupd_tui.db.models import Event, Order, Store, Update, as_utc, utcnow
-from orderupd_tui.db.records import insert_orders, local_copy, order_columns
+from orderupd_tui.db.records import column_repairs, insert_orders, local_copy, order_columns
 from orderupd_tui.domain.changes import diff, kinds_of
 from orderupd_tui.domain.rules import choose
 from orderupd_tui.errorlog import log_unexpected
@@ -127,7 +127,7 @@ def _poll_store(session: Session, name: str, progress: ProgressFn | None) -> Sto
         with lease.heartbeat():
             client = session.client(name)
             since = result.cursor or session.settings.store(name).since
-            retry = setaside.open_keys(row)
+            intake = _Intake(setaside.open_keys(row))
             newest: datetime | None = None
             clock: datetime | None = None
             now = datetime.now(UTC)
@@ -141,14 +141,14 @@ def _poll_store(session: Session, name: str, progress: ProgressFn | None) -> Sto
                 if pages > MAX_PAGES:
                     raise StoreError(f"store {name!r} was still sending pages after {MAX_PAGES}: "
                                      "the listing stopped there, the cursor stays")
-                page_newest = _store_page(session, row, page, result, retry)
+                page_newest = _store_page(session, row, page, result, intake)
                 if page_newest is not None:
                     newest = page_newest if newest is None else max(newest, page_newest)
                 lease.renew()
                 orders += len(page.orders)
                 if progress:
                     progress(name, pages, orders)
-            _retry_set_aside(session, row, client, retry, result)
+            _retry_set_aside(session, row, client, intake, result)
             cursor = next_cursor(result.cursor, newest, clock, now)
             warning = clock_warning(name, clock, now)
     except StoreError as exc:
@@ -172,8 +172,18 @@ def _poll_store(session: Session, name: str, progress: ProgressFn | None) -> Sto
     return result
 
 
-def _retry_set_aside(session: Session, store: Store, client: StoreClient,
-                     retry: dict[str, str | None], result: StoreResult) -> None:
+@dataclass
+class _Intake:
+    """One poll's view of a store's set-aside entries."""
+
+    #: The open entries, key to remote id; kept current as pages read or set orders aside.
+    open: dict[str, str | None]
+    #: Keys the listing brought this poll (read or not): those need no retry by id.
+    listed: set[str] = field(default_factory=set)
+
+
+def _retry_set_aside(session: Session, store: Store, client: StoreClient, intake: _Intake,
+                     result: StoreResult) -> None:
     """Ask the store again, by id, for the set-aside orders this poll's listing did not bring.
 
     A store may fix an order without touching its ``updated_at``, so waiting
@@ -181,11 +191,13 @@ def _retry_set_aside(session: Session, store: Store, client: StoreClient,
     stored like any page (its changes raise updates as usual) but never
     moves the cursor.
     """
-    ids = [remote_id for remote_id in retry.values() if remote_id]
+    ids = [remote_id for key, remote_id in intake.open.items()
+           if remote_id and key not in intake.listed]
     if not ids or not client.supports_updates:
         return
     fetched = client.fetch(ids)
-    _store_page(session, store, Page(list(fetched.values()), 0, fetched.unreadable), result, retry)
+    _store_page(session, store, Page(list(fetched.values()), 0, fetched.unreadable), result,
+                intake)
     unread = {u.key for u in fetched.unreadable}
     gone = [i for i in ids if i not in fetched and i not in unread]
     if gone:
@@ -233,30 +245,30 @@ def next_cursor(
 
 
 def _store_page(
-    session: Session, store: Store, page: Page, result: StoreResult,
-    set_aside: dict[str, str | None],
+    session: Session, store: Store, page: Page, result: StoreResult, intake: _Intake
 ) -> datetime | None:
     """Store one page in one transaction; returns the page's newest ``updated_at``.
 
     The page's unreadable payloads are recorded in the same transaction, and
-    set-aside entries whose orders read now are closed: ``set_aside`` (the
-    store's open keys) is updated to match.
+    set-aside entries whose orders read now are closed.
     """
     latest = {r.order.remote_id: r for r in _newest_copies(page.orders)}
+    intake.listed.update(latest)
+    intake.listed.update(u.key for u in page.unreadable)
     if not latest and not page.unreadable:
         return None
     with session.db.atomic():
         if page.unreadable:
             setaside.record(store, page.unreadable, session.settings.secrets())
-            set_aside.update((u.key, u.remote_id) for u in page.unreadable)
+            intake.open.update((u.key, u.remote_id) for u in page.unreadable)
         if not latest:
             return None
         _store_orders(session, store, latest, result)
-        read = [key for key in latest if key in set_aside]
+        read = [key for key in latest if key in intake.open]
         if read:
             setaside.resolve(store, read)
             for key in read:
-                del set_aside[key]
+                del intake.open[key]
     return max(r.order.updated_at for r in latest.values())
 
 
@@ -270,9 +282,14 @@ def _store_orders(session: Session, store: Store, latest: dict[str, RemoteOrder]
         ).where((Order.store == store) & (Order.remote_id.in_(list(latest))))
     }
     fresh = []
+    repaired: dict[str, list[str]] = {}
     for remote_id, remote in latest.items():
         digest = remote.order.digest()
         row = known.get(remote_id)
+        if row is None or digest not in (row.digest, row.ignored_digest):
+            notes = [*remote.order.notes, *column_repairs(remote.order)]
+            if notes:
+                repaired[remote_id] = notes
         if row is None:
             fresh.append({**order_columns(remote, digest), "store": store.id,
                           "remote_id": remote_id})
@@ -286,6 +303,20 @@ def _store_orders(session: Session, store: Store, latest: dict[str, RemoteOrder]
             result.unchanged += 1
     insert_orders(fresh)
     result.new += len(fresh)
+    if repaired:
+        _record_repairs(store, repaired)
+
+
+def _record_repairs(store: Store, repaired: dict[str, list[str]]) -> None:
+    """Whatever reading had to repair in a new or changed copy goes in the order's history."""
+    ids = {o.remote_id: o.id for o in Order.select(Order.id, Order.remote_id).where(
+        (Order.store == store) & Order.remote_id.in_(list(repaired)))}
+    now = utcnow()
+    Event.insert_many([
+        {"at": now, "actor": "poll", "order": ids[remote_id], "action": "read with repairs",
+         "detail": "; ".join(notes)[:2000]}
+        for remote_id, notes in repaired.items() if remote_id in ids
+    ]).execute()
 
 
 def _newest_copies(orders: list[RemoteOrder]) -> Iterator[RemoteOrder]:

@@ -8,7 +8,9 @@ auth, rate limits and the platform's quirks.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,7 +18,7 @@ from typing import Any, Protocol
 
 import orjson
 
-from orderupd_tui.domain.order import NormalizedOrder
+from orderupd_tui.domain.order import NormalizedOrder, UnreadableField
 
 
 class StoreError(Exception):
@@ -119,8 +121,67 @@ def read_orders(
         try:
             orders.append(RemoteOrder(normalize(raw), raw))
         except READ_ERRORS as exc:
-            unreadable.append(_unreadable(raw, remote_id, number, position, _problem(exc)))
+            ids = {id_key, number_key} if number_key else {id_key}
+            unreadable.append(_unreadable(raw, remote_id, number, position,
+                                          _explain(exc, normalize, raw, ids)))
     return orders, unreadable
+
+
+def _explain(exc: BaseException, normalize: Callable[[dict[str, Any]], NormalizedOrder],
+             raw: dict[str, Any], ids: set[str]) -> str:
+    """The error as one line that names the field, so the user can find it in the store.
+
+    ``UnreadableField`` names it already.  Anything else (``fromisoformat:
+    argument must be str``) is located by reading the payload once more
+    through :class:`_Tracking`, which notes the last field read before the
+    failure: only for a payload that failed, so good pages pay nothing.
+    Reads of the order's id and number at the end of the trail are the
+    connector naming the order in its message, after the failure: the id
+    was checked before ``normalize`` ran, so it is never the culprit.
+    """
+    problem = _problem(exc)
+    if isinstance(exc, UnreadableField) or isinstance(exc.__cause__, UnreadableField):
+        return problem
+    tracking = _Tracking(raw, "", [])
+    with contextlib.suppress(READ_ERRORS):
+        normalize(tracking)
+    trail = list(tracking.trail)
+    while trail and trail[-1] in ids:
+        trail.pop()
+    field = trail[-1] if trail else None
+    if field is None or problem.startswith(f"{field}:"):
+        return problem
+    return f"{field}: {problem}"
+
+
+class _Tracking(dict[str, Any]):
+    """A payload that records the path of every field read from it (``line_items[0].quantity``)."""
+
+    def __init__(self, data: dict[str, Any], path: str, trail: list[str]) -> None:
+        super().__init__(data)
+        self.path = path
+        self.trail = trail
+
+    def _child(self, key: str, value: Any) -> Any:
+        where = f"{self.path}.{key}" if self.path else str(key)
+        self.trail.append(where)
+        return _track(value, where, self.trail)
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self:
+            self.trail.append(f"{self.path}.{key}" if self.path else str(key))
+        return self._child(key, super().__getitem__(key))
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._child(key, super().get(key, default))
+
+
+def _track(value: Any, path: str, trail: list[str]) -> Any:
+    if isinstance(value, dict):
+        return _Tracking(value, path, trail)
+    if isinstance(value, list):
+        return [_track(item, f"{path}[{i}]", trail) for i, item in enumerate(value)]
+    return value
 
 
 def _unreadable(raw: Any, remote_id: str | None, number: str | None, position: str,
@@ -148,12 +209,17 @@ def _kind(value: Any) -> str:
     return "null" if value is None else f"a {type(value).__name__} ({str(value)[:40]!r})"
 
 
+#: The prefix connectors put on their messages ("WooCommerce order 12: "): the set-aside
+#: entry names the store and the order apart, so the line need not say them twice.
+_ORDER_PREFIX = re.compile(r"^(?:Shopify|WooCommerce|Magento|BigCommerce|Mal's) order [^:]*: ")
+
+
 def _problem(exc: BaseException) -> str:
     """One line for the user: a ``KeyError`` names the missing field."""
     if isinstance(exc, KeyError):
         return f"{exc.args[0]}: missing" if exc.args else "a field is missing"
     text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
+    return _ORDER_PREFIX.sub("", text[0]) if text else type(exc).__name__
 
 
 ProgressFn = Callable[[int, int], None]
