@@ -143,7 +143,7 @@ def _explain(exc: BaseException, normalize: Callable[[dict[str, Any]], Normalize
     if isinstance(exc, UnreadableField) or isinstance(exc.__cause__, UnreadableField):
         return problem
     tracking = _Tracking(raw, "", [])
-    with contextlib.suppress(READ_ERRORS):
+    with contextlib.suppress(*READ_ERRORS):
         normalize(tracking)
     trail = list(tracking.trail)
     while trail and trail[-1] in ids:
