@@ -8,10 +8,14 @@ it with the real connectors into a real database.
 from __future__ import annotations
 
 import copy
+import json
 import os
 import shutil
+import signal
+import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -273,7 +277,6 @@ def test_poll_names_set_aside_orders_on_stderr_and_errors_lists_them(shop, odd_c
 
     listed = odd_cli("errors", "--json")
     assert listed.returncode == 0
-    import json
 
     (entry,) = json.loads(listed.stdout)
     assert {"store", "remote_id", "number", "error", "first_seen", "last_seen",
@@ -293,3 +296,33 @@ def test_poll_names_set_aside_orders_on_stderr_and_errors_lists_them(shop, odd_c
     again = odd_cli("poll")
     assert again.returncode == 0, again.stderr
     assert "nothing is set aside" in odd_cli("errors").stdout
+
+
+def test_a_poll_killed_with_sigkill_never_blocks_the_next_one(shop, odd_cli, tmp_path):
+    shop.orders = shopify_orders(3)
+    shop.drip = 0.05  # the listing takes minutes: the poll is killed in the middle of it
+    env = {**os.environ, "ORDERUPD_CONFIG": str(tmp_path / "config.yaml"),
+           "XDG_STATE_HOME": str(tmp_path / "state"), "XDG_DATA_HOME": str(tmp_path / "data")}
+    first = subprocess.Popen([EXE, "poll"], env=env, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        holder = None
+        while holder is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+            try:
+                with sqlite3.connect(tmp_path / "orders.db") as db:
+                    row = db.execute("SELECT lease_owner FROM store WHERE name = 'odd'").fetchone()
+                holder = row[0] if row else None
+            except sqlite3.OperationalError:
+                continue  # the schema is still being created
+        assert holder is not None and f":{first.pid}:" in holder
+        os.kill(first.pid, signal.SIGKILL)
+        first.wait(timeout=30)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    shop.drip = 0.0
+    again = odd_cli("poll")
+    assert again.returncode == 0, again.stderr
+    assert "being polled" not in again.stderr and " 3 new" in again.stdout
