@@ -14,7 +14,7 @@ from urllib.parse import unquote, urlsplit
 from peewee import Database, OperationalError, PostgresqlDatabase, SqliteDatabase
 from playhouse.db_url import parse as parse_url
 
-from orderupd_tui.db import migrate
+from orderupd_tui.db import bulk, migrate
 from orderupd_tui.db.models import database
 
 
@@ -36,6 +36,7 @@ def open_database(url: str) -> Database:
     except migrate.SchemaTooNew as exc:
         db.close()
         raise DatabaseError(str(exc)) from None
+    bulk.repair(db)
     return db
 
 

@@ -32,15 +32,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from orderupd_tui.db import bulk
 from orderupd_tui.db.models import Event, Order, Store, Update, as_utc, utcnow
 from orderupd_tui.db.records import column_repairs, insert_orders, local_copy, order_columns
 from orderupd_tui.domain.changes import diff, kinds_of
 from orderupd_tui.domain.rules import choose
 from orderupd_tui.errorlog import log_unexpected
 from orderupd_tui.services import books, leases, resolution, setaside
+from orderupd_tui.services.prefetch import Prefetched
 from orderupd_tui.services.session import Session
 from orderupd_tui.stores.base import Page, RemoteOrder, StoreClient, StoreError
 
@@ -124,7 +127,7 @@ def _poll_store(session: Session, name: str, progress: ProgressFn | None) -> Sto
     result.cursor = as_utc(row.cursor)
     warning: str | None = None
     try:
-        with lease.heartbeat():
+        with lease.heartbeat(), _first_import(session):
             client = session.client(name)
             since = result.cursor or session.settings.store(name).since
             intake = _Intake(setaside.open_keys(row))
@@ -132,11 +135,12 @@ def _poll_store(session: Session, name: str, progress: ProgressFn | None) -> Sto
             clock: datetime | None = None
             now = datetime.now(UTC)
             orders = 0
-            for pages, page in enumerate(client.changed_since(since), 1):
+            listing = Prefetched(client, since)
+            for pages, page in enumerate(listing, 1):
                 if pages == 1:
                     # The clocks when the listing began: a change made while later
                     # pages were read may be older than the last page's clock.
-                    clock = client.store_clock()
+                    clock = listing.clock
                     now = datetime.now(UTC)
                 if pages > MAX_PAGES:
                     raise StoreError(f"store {name!r} was still sending pages after {MAX_PAGES}: "
@@ -180,6 +184,17 @@ class _Intake:
     open: dict[str, str | None]
     #: Keys the listing brought this poll (read or not): those need no retry by id.
     listed: set[str] = field(default_factory=set)
+
+
+@contextmanager
+def _first_import(session: Session) -> Iterator[bool]:
+    """Into an empty database, store first and build the inbox's indexes once at the end."""
+    deferred = bulk.defer_indexes(session.db)
+    try:
+        yield deferred
+    finally:
+        if deferred:
+            bulk.restore_indexes(session.db)
 
 
 def _retry_set_aside(session: Session, store: Store, client: StoreClient, intake: _Intake,

@@ -228,3 +228,35 @@ def test_the_cursor_keeps_the_margin_behind_the_clock_or_the_newest_change():
     assert sync.next_cursor(None, clock, None) == clock - sync.SAFETY_MARGIN
     assert sync.next_cursor(clock, older, clock) == clock  # never backwards
     assert sync.next_cursor(older, None, None) == older
+
+
+def _inbox_indexes(session: Session) -> set[str]:
+    from orderupd_tui.db import bulk
+
+    return bulk._index_names(session.db)
+
+
+def test_a_first_import_ends_with_every_inbox_index_in_place(make_session, demo):
+    session = make_session()
+    wanted = _inbox_indexes(session)
+    (result,) = sync.poll_once(session)
+    assert result.new >= DEMO_ORDERS
+    assert _inbox_indexes(session) == wanted
+    if session.db.__class__.__name__ == "SqliteDatabase":  # the filter's substring index
+        (indexed,) = session.db.execute_sql("SELECT count(*) FROM orders_fts").fetchone()
+        assert indexed == Order.select().count()
+        (trigger,) = session.db.execute_sql(
+            "SELECT count(*) FROM sqlite_master WHERE name = 'orders_fts_insert'").fetchone()
+        assert trigger == 1
+
+
+def test_indexes_a_killed_first_import_left_dropped_are_back_at_the_next_open(make_session):
+    from orderupd_tui.db import bulk
+
+    session = make_session()
+    wanted = _inbox_indexes(session)
+    assert bulk.defer_indexes(session.db)  # what a first import does, then the process dies
+    assert not wanted <= _inbox_indexes(session)
+    session.close()
+    again = make_session()
+    assert _inbox_indexes(again) == wanted
