@@ -98,6 +98,27 @@ class AccountingBackend(Protocol):
         ...
 
 
+def checked_amounts(order: NormalizedOrder, ref: str) -> NormalizedOrder:
+    """``order`` if every amount and quantity in it is a finite number, else one-line refusal.
+
+    The connectors already refuse such an order when reading it; this is the
+    second line of defence, because a ``NaN`` in a journal that is only ever
+    appended to can never be taken out again.
+    """
+    amounts = [("total", order.total), ("subtotal", order.subtotal), ("tax", order.tax),
+               ("shipping", order.shipping), ("discount", order.discount),
+               ("refunded", order.refunded)]
+    for n, line in enumerate(order.line_items):
+        amounts += [(f"line {n + 1} quantity", line.quantity),
+                    (f"line {n + 1} unit price", line.unit_price),
+                    (f"line {n + 1} total", line.total)]
+    for name, value in amounts:
+        if not value.is_finite():
+            raise AccountingError(f"order {ref}: {name} {value} is not a finite amount: "
+                                  "not posted")
+    return order
+
+
 def idempotency_key(posting_id: str) -> str:
     """A short, header- and URL-safe key derived from a posting id.
 

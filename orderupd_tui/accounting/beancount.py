@@ -40,9 +40,10 @@ from orderupd_tui.accounting.base import (
     Document,
     DocumentGone,
     check_keys,
+    checked_amounts,
 )
 from orderupd_tui.accounting.lines import revenue_split
-from orderupd_tui.domain.order import NormalizedOrder, utc
+from orderupd_tui.domain.order import NormalizedOrder, rounded, utc
 
 DEFAULT_ACCOUNTS = {
     "receivable": "Assets:Receivable:Orders",
@@ -147,6 +148,7 @@ class BeancountLedger:
     def post(self, order: NormalizedOrder, ref: str, posting_id: str) -> str:
         """Append the posting's transaction, unless the journal already holds it."""
         _check_posting_id(posting_id)
+        checked_amounts(order, ref)
         if not _CURRENCY.fullmatch(order.currency):
             raise AccountingError(f"order {ref}: currency {order.currency!r} cannot be written "
                                   "to a Beancount ledger")
@@ -295,7 +297,8 @@ class BeancountLedger:
             f"{day} * {strings} ^{_link(posting_id)}\n"
             f'  order_ref: "{_string(ref)}"\n'
             f'  posting_id: "{posting_id}"\n'
-            + "".join(_leg(account, amount, order.currency) for account, amount in legs)
+            + "".join(_leg(account, rounded(amount, order.currency), order.currency)
+                      for account, amount in legs)
             + "\n"
         )
 

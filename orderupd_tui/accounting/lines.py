@@ -13,9 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from orderupd_tui.domain.order import LineItem, NormalizedOrder
+from orderupd_tui.domain.order import LineItem, NormalizedOrder, rounded
 
-ZERO = Decimal("0.00")
+ZERO = Decimal(0)
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,8 @@ def document_lines(order: NormalizedOrder, ref: str) -> list[DocLine]:
     A line whose total is not quantity times unit price (a line discount)
     is sent as one unit at its total, because both QuickBooks and Xero
     refuse a line whose amount disagrees with its quantity and price.
+    Amounts are at the currency's precision (JPY 0, KWD 3 decimals) and
+    quantities as exact as the store gave them (1.5 kg).
     """
     discount = order.discount
     as_sold = False
@@ -73,7 +75,7 @@ def document_lines(order: NormalizedOrder, ref: str) -> list[DocLine]:
         as_sold = _as_sold(order) - _net(order) == discount
         if not as_sold:
             discount = ZERO
-    lines = [_item_line(item, as_sold) for item in order.line_items]
+    lines = [_item_line(item, as_sold, order.currency) for item in order.line_items]
     if not lines:
         split = revenue_split(order)
         lines.append(DocLine("item", f"Order {ref}", Decimal(1), split.sales, split.sales))
@@ -83,7 +85,7 @@ def document_lines(order: NormalizedOrder, ref: str) -> list[DocLine]:
         lines.append(DocLine("tax", "Sales tax", Decimal(1), order.tax, order.tax))
     if discount:
         lines.append(DocLine("discount", "Discount", Decimal(1), -discount, -discount))
-    rest = order.total - sum((line.amount for line in lines), ZERO)
+    rest = rounded(order.total - sum((line.amount for line in lines), ZERO), order.currency)
     if rest:
         lines.append(DocLine("adjustment", "Adjustment to the order total", Decimal(1), rest,
                              rest))
@@ -96,13 +98,13 @@ def _net(order: NormalizedOrder) -> Decimal:
 
 def _as_sold(order: NormalizedOrder) -> Decimal:
     """The lines at quantity times unit price, before any discount netted into them."""
-    return sum(((item.unit_price * item.quantity).quantize(ZERO) for item in order.line_items),
-               ZERO)
+    return sum((rounded(item.unit_price * item.quantity, order.currency)
+                for item in order.line_items), ZERO)
 
 
-def _item_line(item: LineItem, as_sold: bool) -> DocLine:
-    quantity = Decimal(item.quantity)
-    amount = (item.unit_price * quantity).quantize(ZERO)
+def _item_line(item: LineItem, as_sold: bool, currency: str) -> DocLine:
+    quantity = item.quantity
+    amount = rounded(item.unit_price * quantity, currency)
     if quantity > 0 and (as_sold or amount == item.total):
         return DocLine("item", item.title or item.sku, quantity, item.unit_price, amount)
     title = f"{item.title or item.sku} x{item.quantity}"

@@ -28,13 +28,14 @@ from orderupd_tui.accounting.base import (
     Document,
     DocumentGone,
     check_keys,
+    checked_amounts,
     idempotency_key,
     optional_setting,
     seconds_setting,
     setting,
 )
 from orderupd_tui.accounting.lines import DocLine, document_lines
-from orderupd_tui.domain.order import NormalizedOrder, utc
+from orderupd_tui.domain.order import NormalizedOrder, rounded, utc
 
 DEFAULT_URL = "https://quickbooks.api.intuit.com"
 DEFAULT_MINORVERSION = "75"
@@ -127,6 +128,7 @@ class QuickBooksBackend:
 
     def post(self, order: NormalizedOrder, ref: str, posting_id: str) -> str:
         """Create the sales receipt or invoice, unless this posting already made it."""
+        checked_amounts(order, ref)
         number = _doc_number(order, ref)
         existing = self._lookup(number, posting_id)
         if existing is not None:
@@ -257,7 +259,7 @@ class QuickBooksBackend:
             "TxnDate": utc(order.created_at).date().isoformat(),
             "PrivateNote": f"Order {ref} posted by orderupd-tui {_marker(posting_id)}",
             "CurrencyRef": {"value": order.currency},
-            "Line": [self._line(line) for line in document_lines(order, ref)],
+            "Line": [self._line(line, order.currency) for line in document_lines(order, ref)],
         }
         if self.customer_ref:
             doc["CustomerRef"] = {"value": self.customer_ref}
@@ -265,18 +267,19 @@ class QuickBooksBackend:
             raise AccountingError("QuickBooks invoices need accounting.customer_ref")
         return doc
 
-    def _line(self, line: DocLine) -> dict[str, Any]:
+    def _line(self, line: DocLine, currency: str) -> dict[str, Any]:
+        amount, price = rounded(line.amount, currency), rounded(line.unit_price, currency)
         if line.kind == "discount":
-            return {"DetailType": "DiscountLineDetail", "Amount": _num(-line.amount),
+            return {"DetailType": "DiscountLineDetail", "Amount": _num(-amount),
                     "DiscountLineDetail": {"PercentBased": False}}
         item = {"shipping": self.shipping_item_ref, "tax": self.tax_item_ref}.get(
             line.kind, self.item_ref)
         return {
             "DetailType": "SalesItemLineDetail",
-            "Amount": _num(line.amount),
+            "Amount": _num(amount),
             "Description": line.description[:4000],
             "SalesItemLineDetail": {"ItemRef": {"value": item}, "Qty": _num(line.quantity),
-                                    "UnitPrice": _num(line.unit_price)},
+                                    "UnitPrice": _num(price)},
         }
 
 
@@ -337,7 +340,8 @@ def _quote(text: str) -> str:
 
 
 def _num(value: Decimal) -> float | int:
-    """A JSON number; amounts are cents, well inside a float's exact range."""
+    """A JSON number; amounts have at most 3 decimals and 15 digits, which a float's
+    shortest ``repr`` writes exactly."""
     return int(value) if value == value.to_integral_value() else float(value)
 
 

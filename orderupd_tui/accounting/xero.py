@@ -29,13 +29,14 @@ from orderupd_tui.accounting.base import (
     Document,
     DocumentGone,
     check_keys,
+    checked_amounts,
     idempotency_key,
     optional_setting,
     seconds_setting,
     setting,
 )
 from orderupd_tui.accounting.lines import DocLine, document_lines
-from orderupd_tui.domain.order import NormalizedOrder, money, utc
+from orderupd_tui.domain.order import NormalizedOrder, UnreadableField, decimal, rounded, utc
 
 DEFAULT_URL = "https://api.xero.com"
 STATUS_MAP = {"DRAFT": "posted", "SUBMITTED": "posted", "AUTHORISED": "posted", "PAID": "posted",
@@ -101,11 +102,22 @@ def parse_invoice(raw: Mapping[str, Any]) -> XeroInvoice:
         status=str(raw.get("Status", "")),
         date=day.date() if day else None,
         updated=when("UpdatedDateUTC"),
-        total=money(raw.get("Total")),
-        amount_paid=money(raw.get("AmountPaid")),
-        amount_credited=money(raw.get("AmountCredited")),
+        total=_amount(raw, "Total"),
+        amount_paid=_amount(raw, "AmountPaid"),
+        amount_credited=_amount(raw, "AmountCredited"),
         currency=str(raw.get("CurrencyCode", "")),
     )
+
+
+def _amount(raw: Mapping[str, Any], key: str) -> Decimal:
+    """An amount of an invoice Xero sent, at its currency's precision (absent is zero)."""
+    value = raw.get(key)
+    if value in (None, ""):
+        return Decimal(0)
+    try:
+        return rounded(decimal(value, key), str(raw.get("CurrencyCode") or ""))
+    except UnreadableField as exc:
+        raise AccountingError(f"Xero sent an invoice whose {exc}") from None
 
 
 def parse_invoices(payload: Any) -> list[XeroInvoice]:
@@ -173,6 +185,7 @@ class XeroBackend:
 
     def post(self, order: NormalizedOrder, ref: str, posting_id: str) -> str:
         """PUT an approved ACCREC invoice, unless this posting already made one."""
+        checked_amounts(order, ref)
         reference = _reference(ref, posting_id)
         existing = self._by_reference(reference)
         if existing is not None:
@@ -284,17 +297,18 @@ class XeroBackend:
             "CurrencyCode": order.currency,
             "Status": "AUTHORISED",
             "LineAmountTypes": "Exclusive",
-            "LineItems": [self._line(line) for line in document_lines(order, ref)],
+            "LineItems": [self._line(line, order.currency)
+                          for line in document_lines(order, ref)],
         }
 
-    def _line(self, line: DocLine) -> dict[str, Any]:
+    def _line(self, line: DocLine, currency: str) -> dict[str, Any]:
         account = {"shipping": self.shipping_account_code, "tax": self.tax_account_code}.get(
             line.kind, self.account_code)
         return {
             "Description": line.description[:4000],
             "Quantity": float(line.quantity),
-            "UnitAmount": float(line.unit_price),
-            "LineAmount": float(line.amount),
+            "UnitAmount": float(rounded(line.unit_price, currency)),
+            "LineAmount": float(rounded(line.amount, currency)),
             "AccountCode": account,
             "TaxType": self.tax_type,
         }

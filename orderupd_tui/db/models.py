@@ -49,23 +49,30 @@ def utcnow() -> datetime:
 
 
 class MoneyField(DecimalField):
-    """An amount in cents, read back as ``Decimal("99.00")`` on every database.
+    """An amount with up to three decimals (KWD, BHD), read back as ``Decimal("99.000")``.
 
-    SQLite keeps ``DECIMAL`` columns as numbers, so ``99.00`` would come back
-    as ``99`` and ``10.50`` as ``10.5``; quantizing on the way out makes
-    SQLite and PostgreSQL report money identically.
+    ``DECIMAL(15, 3)``: 12 digits before the point, the range the connectors
+    accept (:data:`~orderupd_tui.domain.order.MAX_AMOUNT`), and 15 digits in
+    all, which is what SQLite keeps of a number exactly.  SQLite keeps
+    ``DECIMAL`` columns as numbers, so ``99.00`` would come back as ``99``;
+    quantizing on the way out makes SQLite and PostgreSQL report money
+    identically.  Shown to people, an amount is rounded to its currency
+    (``domain.order.rounded``): the column does not know the currency.
     """
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(max_digits=14, decimal_places=2, auto_round=True, **kwargs)
+        super().__init__(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES, auto_round=True,
+                         **kwargs)
 
     def python_value(self, value: Any) -> Decimal | None:
         if value is None:
             return None
-        return Decimal(str(value)).quantize(_CENT)
+        return Decimal(str(value)).quantize(_MILL)
 
 
-_CENT = Decimal("0.01")
+#: The money columns' ``DECIMAL(MONEY_DIGITS, MONEY_PLACES)`` (migration 0004).
+MONEY_DIGITS, MONEY_PLACES = 15, 3
+_MILL = Decimal(1).scaleb(-MONEY_PLACES)
 
 
 class BaseModel(Model):

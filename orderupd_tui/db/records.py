@@ -19,6 +19,23 @@ class UnknownRef(LookupError):
     """No order matches the reference the user gave."""
 
 
+class AmbiguousRef(UnknownRef):
+    """``STORE:NUMBER`` matches several orders (a store renumbered, or an import repeated one).
+
+    A kind of :class:`UnknownRef`, so every verb refuses it the same way
+    (exit 2); the message lists the internal ids, which are never ambiguous.
+    """
+
+
+#: The largest id an ``INTEGER`` primary key holds (SQLite and PostgreSQL ``bigint``):
+#: a bigger number cannot be an order, and passing it on would overflow the driver.
+MAX_ID = 2**63 - 1
+
+#: SQL true for an order ``o`` whose store has another order with the same number.
+SHARED_NUMBER = ("EXISTS (SELECT 1 FROM orders d WHERE d.store_id = o.store_id "
+                 "AND d.number = o.number AND d.id <> o.id)")
+
+
 #: The width of the short text columns (peewee's ``CharField`` default).
 _SHORT = 255
 
@@ -112,16 +129,43 @@ def local_copy(row: Order) -> NormalizedOrder:
     return NormalizedOrder.from_dict(orjson.loads(row.data))
 
 
+def order_id(ref: str) -> int | None:
+    """The internal id ``ref`` names, or None when it is not an id (``main:1001``, ``x``).
+
+    An id too big for the database is still an id: of no order.
+    """
+    return int(ref) if ref.isascii() and ref.isdigit() else None
+
+
 def find(ref: str) -> Order:
-    """An order by ``STORE:NUMBER`` (the number without ``#``) or by its internal id."""
+    """An order by ``STORE:NUMBER`` (the number without ``#``) or by its internal id.
+
+    Raises :class:`UnknownRef` for no match and :class:`AmbiguousRef` for
+    several.
+    """
     query = Order.select(Order, Store).join(Store)
+    ident = order_id(ref)
     if ":" in ref:
         store, number = ref.split(":", 1)
-        row = query.where(Store.name == store, Order.number == number.lstrip("#")).first()
-    elif ref.isdigit():
-        row = query.where(Order.id == int(ref)).first()
+        rows = list(query.where(Store.name == store, Order.number == number.lstrip("#"))
+                    .order_by(Order.id).limit(_LISTED + 1))
+        if len(rows) > 1:
+            raise ambiguous(ref, [r.id for r in rows])
+        row = rows[0] if rows else None
+    elif ident is not None:
+        row = query.where(Order.id == ident).first() if ident <= MAX_ID else None
     else:
         raise UnknownRef(f"{ref!r} is not an order reference: use STORE:NUMBER or an order id")
     if row is None:
         raise UnknownRef(f"{ref}: no such order")
     return row
+
+
+def ambiguous(ref: str, ids: list[int]) -> AmbiguousRef:
+    """The refusal of a ref that matches the orders ``ids`` (the first few of them)."""
+    listed = ", ".join(str(i) for i in ids[:_LISTED]) + (", ..." if len(ids) > _LISTED else "")
+    return AmbiguousRef(f"{ref} matches several orders (ids {listed}): name one by its id")
+
+
+#: How many ids an ambiguous ref's message lists.
+_LISTED = 10

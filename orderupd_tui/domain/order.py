@@ -2,17 +2,26 @@
 
 Connectors map their payloads onto :class:`NormalizedOrder`; the rest of the
 program never looks at a platform's raw shape except to store it.  Money is a
-``Decimal`` quantized to the currency's minor unit so that ``19.9`` and
-``19.90`` compare equal and no float error creeps into totals or digests.
+``Decimal`` quantized to the currency's ISO 4217 minor unit (JPY 0, USD 2,
+KWD 3) so that ``19.9`` and ``19.90`` compare equal and no float error creeps
+into totals or digests.  Quantities are decimals too: 1.5 kg stays 1.5.
+
+An amount that is not a finite number (``NaN``, ``Infinity``, ``"ten"``), is
+missing where it is required, or does not fit the database's money columns
+is *unreadable*: :class:`UnreadableField` names the field, and the order is
+set aside rather than stored with a made-up value.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
+
+from orderupd_tui.domain.currency import UnknownCurrency, quantum
 
 PAYMENT_STATUSES = (
     "pending",
@@ -28,9 +37,6 @@ PAYMENT_STATUSES = (
 FULFILLMENT_STATUSES = ("unfulfilled", "partial", "fulfilled", "unknown")
 ORDER_STATUSES = ("open", "closed", "cancelled")
 
-_CENT = Decimal("0.01")
-
-
 class UnreadableField(ValueError):
     """One field of a store's payload cannot be read as what it must be.
 
@@ -45,22 +51,98 @@ class UnreadableField(ValueError):
         self.problem = problem
 
 
-def money(value: Any) -> Decimal:
-    """Parse an amount as the platforms send it (string, int or float) into cents.
+#: Amounts must stay below this: the money columns are ``DECIMAL(15, 3)``, and 15
+#: significant digits is also all SQLite keeps of a number, so both databases
+#: hold every accepted amount exactly.
+_MAX_POWER = 12
+MAX_AMOUNT = Decimal(10) ** _MAX_POWER
+
+#: A plain decimal number as JSON and the platforms write one ("19.99", "-5", "1e+20");
+#: ``Decimal`` alone would also take "NaN", "Infinity" and "1_000".
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def currency_code(value: Any, field: str = "currency") -> str:
+    """An ISO 4217 code as a store sends it, upper-cased; unreadable otherwise."""
+    code = value.strip().upper() if isinstance(value, str) else ""
+    if not code:
+        raise UnreadableField(field, "missing" if value in (None, "") else
+                              f"{value!r} is not a currency code")
+    try:
+        quantum(code)
+    except UnknownCurrency as exc:
+        raise UnreadableField(field, str(exc)) from None
+    return code
+
+
+def decimal(value: Any, field: str) -> Decimal:
+    """A finite number from a string, int or float, below :data:`MAX_AMOUNT`.
 
     Floats are read through ``repr`` so that ``19.99`` stays ``19.99`` rather
-    than the binary value closest to it.  Values with more than two decimals
-    (BigCommerce sends four) are rounded half-even, which is exact for the
-    ``"19.9900"`` form they use.
+    than the binary value closest to it.
+    """
+    if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
+        raise UnreadableField(field, f"{value!r} is not a number")
+    text = repr(value) if isinstance(value, float) else str(value).strip()
+    if not _NUMBER.fullmatch(text):
+        raise UnreadableField(field, f"{value!r} is not a finite number")
+    number = Decimal(text)
+    # ``adjusted()`` is the power of ten of the leading digit: no arithmetic, so no
+    # overflow on "1e999999999".
+    if number and number.adjusted() >= _MAX_POWER:
+        raise UnreadableField(field, f"{value!r} is out of range (at most {MAX_AMOUNT - 1})")
+    return number
+
+
+def money(value: Any, currency: str, field: str = "amount") -> Decimal:
+    """An amount in ``currency``, rounded half-even to its minor unit.
+
+    Missing (``None`` or ``""``) is unreadable: use :func:`money_or_zero` for
+    the fields a platform leaves out or nulls when they are zero.  Values with
+    more decimals than the currency (BigCommerce sends four) are rounded,
+    which is exact for the ``"19.9900"`` form they use.
     """
     if value is None or value == "":
-        return Decimal("0.00")
-    if isinstance(value, float):
-        value = repr(value)
+        raise UnreadableField(field, "missing")
     try:
-        return Decimal(str(value).strip()).quantize(_CENT, rounding=ROUND_HALF_EVEN)
-    except InvalidOperation as exc:
-        raise ValueError(f"not an amount: {value!r}") from exc
+        step = quantum(currency)
+    except UnknownCurrency as exc:
+        raise UnreadableField(field, str(exc)) from None
+    return decimal(value, field).quantize(step, rounding=ROUND_HALF_EVEN)
+
+
+def money_or_zero(value: Any, currency: str, field: str = "amount") -> Decimal:
+    """:func:`money`, with a missing value read as zero (tax, discount, refunds...)."""
+    if value is None or value == "":
+        value = 0
+    return money(value, currency, field)
+
+
+def rounded(amount: Decimal, currency: str) -> Decimal:
+    """``amount`` at ``currency``'s precision, for display and documents.
+
+    An amount stored before precision followed the currency (``1500.00`` JPY)
+    or in a code no longer listed comes back as it is rather than failing
+    a listing; a non-finite one too, for the books to refuse.
+    """
+    if not amount.is_finite():
+        return amount
+    try:
+        return amount.quantize(quantum(currency), rounding=ROUND_HALF_EVEN)
+    except UnknownCurrency:
+        return amount
+
+
+def quantity(value: Any, field: str = "quantity") -> Decimal:
+    """A line quantity, exact (1.5 kg stays 1.5) and written without trailing zeros."""
+    return plain(decimal(value, field))
+
+
+def plain(number: Decimal) -> Decimal:
+    """``number`` without trailing zeros or an exponent: ``2``, ``1.5``, never ``2.0``."""
+    if number == number.to_integral_value():
+        return number.quantize(Decimal(1))
+    return number.normalize()
 
 
 def utc(value: datetime) -> datetime:
@@ -97,9 +179,13 @@ class LineItem:
 
     sku: str
     title: str
-    quantity: int
+    quantity: Decimal
     unit_price: Decimal
     total: Decimal
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.quantity, Decimal):  # an int from code, never a float
+            object.__setattr__(self, "quantity", quantity(self.quantity))
 
 
 @dataclass(frozen=True)
@@ -116,11 +202,11 @@ class NormalizedOrder:
     updated_at: datetime
     currency: str
     total: Decimal
-    subtotal: Decimal = Decimal("0.00")
-    tax: Decimal = Decimal("0.00")
-    shipping: Decimal = Decimal("0.00")
-    discount: Decimal = Decimal("0.00")
-    refunded: Decimal = Decimal("0.00")
+    subtotal: Decimal = Decimal(0)
+    tax: Decimal = Decimal(0)
+    shipping: Decimal = Decimal(0)
+    discount: Decimal = Decimal(0)
+    refunded: Decimal = Decimal(0)
     payment_status: str = "unknown"
     fulfillment_status: str = "unknown"
     order_status: str = "open"
@@ -173,7 +259,7 @@ class NormalizedOrder:
             "customer": self.customer,
             "email": self.email,
             "line_items": [
-                {"sku": li.sku, "title": li.title, "quantity": li.quantity,
+                {"sku": li.sku, "title": li.title, "quantity": str(li.quantity),
                  "unit_price": str(li.unit_price), "total": str(li.total)}
                 for li in self.line_items
             ],
@@ -212,7 +298,7 @@ class NormalizedOrder:
                 LineItem(
                     sku=li["sku"],
                     title=li["title"],
-                    quantity=int(li["quantity"]),
+                    quantity=quantity(li["quantity"]),
                     unit_price=Decimal(li["unit_price"]),
                     total=Decimal(li["total"]),
                 )
@@ -238,12 +324,18 @@ class NormalizedOrder:
             self.total, self.subtotal, self.tax, self.shipping, self.discount, self.refunded,
             self.payment_status, self.fulfillment_status, self.order_status,
             self.platform_status, self.customer, self.email, self.note,
-            [(li.sku, li.title, li.quantity, li.unit_price, li.total) for li in self.line_items],
+            [(li.sku, li.title, _hashed(li.quantity), li.unit_price, li.total)
+             for li in self.line_items],
             self.shipping_address and _address_fields(self.shipping_address),
             self.billing_address and _address_fields(self.billing_address),
         ]
         blob = repr(fields).encode()
         return hashlib.blake2b(blob, digest_size=16).hexdigest()
+
+
+def _hashed(number: Decimal) -> int | Decimal:
+    """A whole quantity hashes as the int it used to be, so stored digests stay valid."""
+    return int(number) if number == number.to_integral_value() else number
 
 
 def _address_fields(address: Address) -> tuple[str, ...]:

@@ -39,7 +39,8 @@ from typing import Any
 from peewee import Database, DatabaseError, SqliteDatabase
 
 from orderupd_tui.db.models import Update
-from orderupd_tui.db.records import find
+from orderupd_tui.db.records import SHARED_NUMBER, find
+from orderupd_tui.domain.order import rounded
 from orderupd_tui.services import queries
 
 #: Below this many trigram matches a filter is rare: its matches are read from the trigram
@@ -53,7 +54,6 @@ ID_CHUNK = 500
 #: SQLite page cache (KiB) of the connections the inbox reads with.  Windows are small and
 #: counts read each page once, so the bulk-write default would only inflate the app's memory.
 CACHE_KIB = 8000
-_CENT = Decimal("0.01")
 
 Key = tuple[Any, ...]
 
@@ -118,10 +118,12 @@ class OrderRow:
     pending: bool
     accounting_state: str
     accounting_ref: str | None
+    #: Another order of the same store has this number: only the id names this one.
+    shared_number: bool = False
 
     @property
     def ref(self) -> str:
-        return f"{self.store}:{self.number}"
+        return str(self.id) if self.shared_number else f"{self.store}:{self.number}"
 
     @property
     def cancelled(self) -> bool:
@@ -201,8 +203,8 @@ def _time(value: Any) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _money(value: Any) -> Decimal:
-    return Decimal(str(value)).quantize(_CENT)
+def _money(value: Any, currency: str) -> Decimal:
+    return rounded(Decimal(str(value)), currency)
 
 
 def _like(text: str) -> str:
@@ -270,11 +272,13 @@ class Inbox:
             chunk = wanted[start:start + ID_CHUNK]
             marks = ", ".join("?" * len(chunk))
             for row in self.rows(
-                "SELECT o.id, s.name, o.number, o.pending, o.accounting_state, o.accounting_ref "
-                f"FROM orders o JOIN store s ON s.id = o.store_id WHERE o.id IN ({marks})",
+                "SELECT o.id, s.name, o.number, o.pending, o.accounting_state, o.accounting_ref, "
+                f"{SHARED_NUMBER} FROM orders o JOIN store s ON s.id = o.store_id "
+                f"WHERE o.id IN ({marks})",
                 chunk,
             ):
-                found[row[0]] = Target(id=row[0], ref=f"{row[1]}:{row[2]}", store=row[1],
+                ref = str(row[0]) if row[6] else f"{row[1]}:{row[2]}"
+                found[row[0]] = Target(id=row[0], ref=ref, store=row[1],
                                        pending=bool(row[3]), accounting_state=row[4],
                                        document=row[5])
         return [found[i] for i in wanted if i in found]
@@ -478,7 +482,7 @@ class OrderList(Listing):
     SORTS = ORDER_SORTS
     COLUMNS = ("o.id, s.name, o.number, o.created_at, o.customer, o.email, o.total, o.currency, "
                "o.payment_status, o.fulfillment_status, o.order_status, o.local_status, "
-               "o.pending, o.accounting_state, o.accounting_ref")
+               f"o.pending, o.accounting_state, o.accounting_ref, {SHARED_NUMBER}")
     BASE_FROM = "orders o"
 
     def __init__(self, inbox: Inbox, view: View) -> None:
@@ -580,10 +584,11 @@ class OrderList(Listing):
 
     def _make(self, v: tuple[Any, ...], key: Key) -> OrderRow:
         return OrderRow(id=v[0], key=key, store=v[1], number=v[2], created_at=_time(v[3]),
-                        customer=v[4] or "", email=v[5] or "", total=_money(v[6]),
+                        customer=v[4] or "", email=v[5] or "", total=_money(v[6], v[7]),
                         currency=v[7], payment_status=v[8], fulfillment_status=v[9],
                         order_status=v[10], local_status=v[11], pending=bool(v[12]),
-                        accounting_state=v[13], accounting_ref=v[14])
+                        accounting_state=v[13], accounting_ref=v[14],
+                        shared_number=bool(v[15]))
 
 
 class UpdateList(Listing):

@@ -35,7 +35,8 @@ from typing import Any
 
 from orderupd_tui.accounting.base import AccountingBackend, AccountingError, OutcomeUnknown
 from orderupd_tui.db.models import Event, Order, Posting, Store, utcnow
-from orderupd_tui.db.records import UnknownRef, find, local_copy
+from orderupd_tui.db.records import MAX_ID, UnknownRef, find, local_copy, order_id
+from orderupd_tui.domain.order import rounded
 from orderupd_tui.services import queries
 from orderupd_tui.services.review import FAILED, OK, REFUSED, USAGE, BatchResult, Outcome
 from orderupd_tui.services.session import Session
@@ -191,7 +192,8 @@ def batch_total(refs: Iterable[str]) -> tuple[int, str]:
             continue
         count += 1
         totals[order.currency] += order.total
-    return count, " + ".join(f"{amount:.2f} {currency}" for currency, amount in totals.items())
+    return count, " + ".join(f"{rounded(amount, currency)} {currency}"
+                             for currency, amount in totals.items())
 
 
 def accounting_json(order: Order) -> dict[str, Any]:
@@ -233,25 +235,31 @@ def _post_order(session: Session, books: AccountingBackend, order: Order,
 def _resolve(refs: Sequence[str]) -> dict[str, Order]:
     """The orders ``refs`` name, in a query per store rather than one per ref.
 
-    Refs that match nothing are left out, for :func:`find` to say why.
+    Refs that match nothing, or more than one order, are left out, for
+    :func:`find` to say why.
     """
     numbers: dict[str, dict[str, str]] = defaultdict(dict)
     ids: dict[int, str] = {}
     for ref in refs:
+        ident = order_id(ref)
         if ":" in ref:
             store, number = ref.split(":", 1)
             numbers[store][number.lstrip("#")] = ref
-        elif ref.isdigit():
-            ids[int(ref)] = ref
+        elif ident is not None and ident <= MAX_ID:
+            ids[ident] = ref
     found: dict[str, Order] = {}
+    shared: set[str] = set()
     base = Order.select(Order, Store).join(Store)
     for store, wanted in numbers.items():
         for order in base.where((Store.name == store) & Order.number.in_(list(wanted))):
-            found[wanted[order.number]] = order
+            ref = wanted[order.number]
+            if ref in found:
+                shared.add(ref)
+            found[ref] = order
     if ids:
         for order in base.where(Order.id.in_(list(ids))):
             found[ids[order.id]] = order
-    return found
+    return {ref: order for ref, order in found.items() if ref not in shared}
 
 
 def _detached(order_ids: list[int]) -> dict[int, list[str]]:

@@ -14,6 +14,7 @@ from typing import Any
 
 from orderupd_tui.db.models import Event, Order, Posting, Store, Update, as_utc
 from orderupd_tui.db.records import find
+from orderupd_tui.domain.order import rounded
 
 #: Posting states that belong to an order's past rather than its current accounting state.
 PREVIOUS_STATES = ("detached", "voided")
@@ -65,7 +66,7 @@ def order_json(row: Order, previous: list[dict[str, Any]]) -> dict[str, Any]:
         "updated_at": iso(row.updated_at),
         "customer": row.customer,
         "email": row.email,
-        "total": str(row.total),
+        "total": str(rounded(row.total, row.currency)),
         "currency": row.currency,
         "payment_status": row.payment_status,
         "fulfillment_status": row.fulfillment_status,
@@ -123,7 +124,7 @@ def history_json(ref: str) -> dict[str, Any]:
     order = find(ref)
     postings = [
         {"posting_id": p.posting_id, "backend": p.backend, "document_ref": p.document_ref,
-         "state": p.state, "amount": str(p.amount), "currency": p.currency,
+         "state": p.state, "amount": str(rounded(p.amount, p.currency)), "currency": p.currency,
          "created_at": iso(p.created_at), "posted_at": iso(p.posted_at),
          "settled_at": iso(p.settled_at), "detail": p.detail}
         for p in Posting.select().where(Posting.order == order).order_by(Posting.id)

@@ -4,8 +4,30 @@ A V2 order names its lines and shipping addresses only by sub-resource
 links, so the client fetches ``/orders/{id}/products`` and
 ``/orders/{id}/shippingaddresses`` (the links the order gives) and embeds
 the lists in the raw payload under the same keys; :func:`normalize` reads
-them from there.  Money comes
-as strings with four decimals and dates as RFC 2822.
+them from there.  Money comes as strings with four decimals, rounded to the
+currency's ISO 4217 minor unit, and dates as RFC 2822.
+
+Payment status (first match wins):
+
+- status Refunded (4), or ``refunded_amount`` >= total: ``refunded``;
+- status Partially Refunded (14), or ``refunded_amount`` > 0: ``partially_refunded``;
+- ``payment_method`` "Test Payment Gateway": ``unknown`` (no money moved);
+- ``payment_status`` captured or paid while the status awaits payment
+  (Incomplete, Pending, Awaiting Payment) or is Declined: ``unknown``;
+- any other ``payment_status`` we know: :data:`PAYMENTS`;
+- ``store_credit_amount`` + ``gift_certificate_amount`` >= total > 0: ``paid``;
+- an offline ``payment_method`` (cash, bank deposit, check...) whose status
+  implies paid: ``pending`` before shipping, ``unknown`` after;
+- otherwise :data:`STATUSES`.
+
+An empty ``payment_status`` is what offline methods and manual orders have:
+the status table then guesses, and for money no gateway took it never
+guesses ``paid``.
+
+Lines, subtotal and shipping are read ``_ex_tax`` whatever
+``is_tax_inclusive_pricing`` says, so that with ``total_tax`` they add up
+to ``total_inc_tax`` once; the ``_inc_tax`` amounts hold the same tax again.
+Quantities are decimals, and a product ``id`` listed twice is kept once.
 """
 
 from __future__ import annotations
@@ -19,7 +41,17 @@ from typing import Any
 
 import httpx
 
-from orderupd_tui.domain.order import Address, LineItem, NormalizedOrder, money, utc
+from orderupd_tui.domain.order import (
+    Address,
+    LineItem,
+    NormalizedOrder,
+    UnreadableField,
+    currency_code,
+    money,
+    money_or_zero,
+    quantity,
+    utc,
+)
 from orderupd_tui.retry_after import retry_after
 from orderupd_tui.stores.base import (
     Fetched,
@@ -32,6 +64,7 @@ from orderupd_tui.stores.base import (
     remote_ident,
 )
 from orderupd_tui.stores.http import HttpStoreClient, JsonHttp, RetryPolicy
+from orderupd_tui.stores.lines import unique_lines
 
 #: status_id -> (payment, fulfillment, order), the fallbacks used when
 #: ``payment_status`` is empty (older and manual orders) and the shipped counts
@@ -76,6 +109,15 @@ PAYMENTS: dict[str, str] = {
 #: (Completed is typically a digital order that never ships).
 FIXED_FULFILLMENT = {2, 3, 5, 6, 10}
 
+#: Statuses that say the money has not come in (or was refused).
+AWAITING_PAYMENT = frozenset({0, 1, 6, 7})
+#: Statuses after the goods left: an unpaid offline order there may have been paid on delivery.
+SHIPPED = frozenset({2, 3, 10})
+#: ``payment_method`` values (lower-cased) of methods no gateway takes money for.
+OFFLINE_METHODS = frozenset({"cash", "cash on delivery", "cod", "bank deposit", "check",
+                             "cheque", "money order", "pay in store"})
+TEST_GATEWAY = "test payment gateway"
+
 
 def normalize(
     raw: dict[str, Any],
@@ -87,12 +129,17 @@ def normalize(
     ``products``/``shipping_addresses`` default to the lists embedded in
     ``raw`` by the client; when ``raw`` only has the links (a bare order from
     the API), the order has no lines and no shipping address.  Raises
-    ``ValueError`` with one line naming the order on a missing or malformed field.
+    :class:`UnreadableField` naming a field that is missing or cannot be read,
+    else a ``ValueError`` with one line naming the order.
     """
     try:
         return _normalize(raw, _embedded(raw, "products", products),
                           _embedded(raw, "shipping_addresses", shipping_addresses))
-    except (KeyError, TypeError, ValueError) as exc:
+    except UnreadableField:
+        raise
+    except KeyError as exc:
+        raise UnreadableField(str(exc.args[0]), "missing") from exc
+    except (TypeError, ValueError, AttributeError) as exc:
         raise ValueError(f"BigCommerce order {raw.get('id', '?')}: {_problem(exc)}") from exc
 
 
@@ -109,54 +156,71 @@ def _normalize(
     raw: dict[str, Any], products: list[dict[str, Any]], addresses: list[dict[str, Any]]
 ) -> NormalizedOrder:
     status_id = int(raw["status_id"])
-    payment, fulfillment, order_status = STATUSES.get(status_id, UNKNOWN_STATUS)
-    total = money(raw["total_inc_tax"])
-    refunded = money(raw.get("refunded_amount"))
-    payment = _payment(status_id, str(raw.get("payment_status") or "").lower(), payment,
-                       refunded, total)
+    _, fulfillment, order_status = STATUSES.get(status_id, UNKNOWN_STATUS)
+    currency = _currency(raw)
+    total = money(raw.get("total_inc_tax"), currency, "total_inc_tax")
+    refunded = money_or_zero(raw.get("refunded_amount"), currency, "refunded_amount")
     if status_id not in FIXED_FULFILLMENT:
         fulfillment = _shipped(raw, fulfillment)
-    inclusive = bool(raw.get("is_tax_inclusive_pricing"))
+    listed, notes = unique_lines(products, "id")
     billing = raw.get("billing_address") or {}
     return NormalizedOrder(
         remote_id=str(raw["id"]),
         number=str(raw["id"]),
         created_at=_rfc2822(raw["date_created"]),
         updated_at=_rfc2822(raw.get("date_modified") or raw["date_created"]),
-        currency=_currency(raw),
+        currency=currency,
         total=total,
-        subtotal=money(raw.get("subtotal_inc_tax" if inclusive else "subtotal_ex_tax")),
-        tax=money(raw.get("total_tax")),
-        shipping=money(raw.get("shipping_cost_inc_tax" if inclusive else "shipping_cost_ex_tax")),
-        discount=money(raw.get("discount_amount")),
+        subtotal=money_or_zero(raw.get("subtotal_ex_tax"), currency, "subtotal_ex_tax"),
+        tax=money_or_zero(raw.get("total_tax"), currency, "total_tax"),
+        shipping=money_or_zero(raw.get("shipping_cost_ex_tax"), currency,
+                               "shipping_cost_ex_tax"),
+        discount=money_or_zero(raw.get("discount_amount"), currency, "discount_amount"),
         refunded=refunded,
-        payment_status=payment,
+        payment_status=_payment(raw, status_id, currency, refunded, total),
         fulfillment_status=fulfillment,
         order_status=order_status,
         platform_status=str(raw.get("status") or status_id),
         customer=_person(billing),
         email=str(billing.get("email") or ""),
-        line_items=tuple(_line(p, inclusive) for p in products),
+        line_items=tuple(_line(p, currency, i) for i, p in enumerate(listed)),
         shipping_address=_address(addresses[0]) if addresses else None,
         billing_address=_address(billing) if billing else None,
         note=str(raw.get("customer_message") or ""),
         extra=_extra(raw, addresses),
+        notes=notes,
     )
 
 
-def _payment(status_id: int, gateway: str, fallback: str, refunded: Decimal,
+def _payment(raw: dict[str, Any], status_id: int, currency: str, refunded: Decimal,
              total: Decimal) -> str:
-    """Refunds first (the status and the amount agree on them), then the gateway's word."""
+    """The module docstring's table, row by row."""
     if status_id == 4 or (refunded > 0 and refunded >= total):
         return "refunded"
     if status_id == 14 or refunded > 0:
         return "partially_refunded"
-    return PAYMENTS.get(gateway, fallback)
+    method = str(raw.get("payment_method") or "").strip().lower()
+    if method == TEST_GATEWAY:
+        return "unknown"
+    gateway = PAYMENTS.get(str(raw.get("payment_status") or "").strip().lower())
+    if gateway == "paid" and status_id in AWAITING_PAYMENT:
+        return "unknown"
+    if gateway is not None:
+        return gateway
+    credit = (money_or_zero(raw.get("store_credit_amount"), currency, "store_credit_amount")
+              + money_or_zero(raw.get("gift_certificate_amount"), currency,
+                              "gift_certificate_amount"))
+    if total > 0 and credit >= total:
+        return "paid"
+    guess = STATUSES.get(status_id, UNKNOWN_STATUS)[0]
+    if guess == "paid" and method in OFFLINE_METHODS:
+        return "unknown" if status_id in SHIPPED else "pending"
+    return guess
 
 
 def _shipped(raw: dict[str, Any], fallback: str) -> str:
-    total = int(raw.get("items_total") or 0)
-    shipped = int(raw.get("items_shipped") or 0)
+    total = quantity(raw.get("items_total") or 0, "items_total")
+    shipped = quantity(raw.get("items_shipped") or 0, "items_shipped")
     if total <= 0:
         return fallback
     if shipped >= total:
@@ -168,8 +232,8 @@ def _currency(raw: dict[str, Any]) -> str:
     """The transaction currency, else the store default (one documented example drops the key)."""
     for key in ("currency_code", "default_currency_code", "store_default_currency_code"):
         if raw.get(key):
-            return str(raw[key])
-    raise ValueError("no currency_code")
+            return currency_code(raw[key], key)
+    raise UnreadableField("currency_code", "missing")
 
 
 def _rfc2822(value: str) -> datetime:
@@ -179,14 +243,14 @@ def _rfc2822(value: str) -> datetime:
         raise ValueError(f"not an RFC 2822 date: {value!r}") from exc
 
 
-def _line(product: dict[str, Any], inclusive: bool) -> LineItem:
-    suffix = "inc_tax" if inclusive else "ex_tax"
+def _line(product: dict[str, Any], currency: str, index: int) -> LineItem:
+    field = f"products[{index}]"
     return LineItem(
         sku=str(product.get("sku") or ""),
         title=str(product.get("name") or ""),
-        quantity=int(product.get("quantity") or 0),
-        unit_price=money(product.get(f"price_{suffix}")),
-        total=money(product.get(f"total_{suffix}")),
+        quantity=quantity(product.get("quantity") or 0, f"{field}.quantity"),
+        unit_price=money_or_zero(product.get("price_ex_tax"), currency, f"{field}.price_ex_tax"),
+        total=money_or_zero(product.get("total_ex_tax"), currency, f"{field}.total_ex_tax"),
     )
 
 

@@ -3,11 +3,34 @@
 Magento's ``state`` is the fixed lifecycle stage and ``status`` a label the
 merchant can rename or add to, so the mapping reads ``state`` and keeps
 ``status`` as the platform status.  Payment and fulfilment are taken from
-the amounts paid and refunded and the quantities shipped, which say more
-than the state (``processing`` covers both "invoiced" and "half shipped").
-Money arrives as JSON numbers; ``money()`` reads a float through its
-shortest ``repr``, which is the decimal Magento wrote, so no float error
-reaches a total.
+the amounts paid, due, invoiced and refunded and the quantities shipped,
+which say more than the state: ``processing`` covers "invoiced", "half
+shipped" and "shipped before anyone invoiced or paid".  Magento leaves
+``total_paid``, ``total_invoiced`` and ``total_refunded`` null until an
+invoice or credit memo sets them, so null there is zero.
+
+Payment status (first match wins; "paid" is ``total_paid``, else the
+payment's ``amount_paid``; "total" is ``grand_total``, which is already net
+of gift cards and store credit in Adobe Commerce):
+
+- ``total_refunded`` > 0: ``refunded`` if it covers what was paid (or the
+  total), else ``partially_refunded``;
+- paid >= total > 0: ``paid``, or ``unknown`` if ``total_due`` is still above 0;
+- 0 < paid < total: ``partially_paid``;
+- state ``canceled``: ``voided``;
+- ``payment.amount_authorized`` > 0: ``authorized``;
+- ``total_invoiced`` > 0 with nothing paid: ``pending`` (an invoice awaiting payment);
+- total 0 in state ``processing`` or ``complete``: ``paid`` (nothing is owed);
+- otherwise :data:`STATES`: ``processing`` with nothing paid is ``pending``
+  (shipped or accepted before payment), ``complete`` is ``unknown`` (it
+  means invoiced, so the amounts disagree).
+
+Money arrives as JSON numbers in ``order_currency_code`` (the ``base_*``
+twins are the base currency and are not used); ``money()`` reads a float
+through its shortest ``repr``, which is the decimal Magento wrote, and
+quantizes it to the currency's minor unit.  Quantities are decimals
+(``qty_ordered`` is a decimal for products sold by weight).  An
+``item_id`` listed twice is kept once and noted.
 """
 
 from __future__ import annotations
@@ -17,20 +40,33 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from orderupd_tui.domain.order import Address, LineItem, NormalizedOrder, money, utc
+from orderupd_tui.domain.order import (
+    Address,
+    LineItem,
+    NormalizedOrder,
+    UnreadableField,
+    currency_code,
+    money,
+    money_or_zero,
+    quantity,
+    utc,
+)
 from orderupd_tui.stores.base import Fetched, Page, RemoteOrder, StoreError, Unreadable, read_orders
 from orderupd_tui.stores.http import HttpStoreClient, JsonHttp, RetryPolicy
+from orderupd_tui.stores.lines import unique_lines
 
 #: state -> (payment, fulfillment, order): the fallbacks when the amounts and
-#: quantities do not decide.  ``holded`` (on hold) and ``payment_review`` are
-#: still open orders.
+#: quantities do not decide.  With nothing paid, ``processing`` is an order
+#: shipped or accepted before payment (money owed), and ``complete`` contradicts
+#: the amounts (it means invoiced).  ``holded`` (on hold) and ``payment_review``
+#: are still open orders.
 STATES: dict[str, tuple[str, str, str]] = {
     "new": ("pending", "unfulfilled", "open"),
     "pending_payment": ("pending", "unfulfilled", "open"),
     "payment_review": ("pending", "unfulfilled", "open"),
-    "processing": ("paid", "unfulfilled", "open"),
+    "processing": ("pending", "unfulfilled", "open"),
     "holded": ("unknown", "unfulfilled", "open"),
-    "complete": ("paid", "fulfilled", "closed"),
+    "complete": ("unknown", "fulfilled", "closed"),
     "closed": ("refunded", "unknown", "closed"),
     "canceled": ("voided", "unfulfilled", "cancelled"),
 }
@@ -43,12 +79,17 @@ TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 def normalize(raw: dict[str, Any]) -> NormalizedOrder:
     """Map one order of ``GET /rest/{store}/V1/orders`` onto :class:`NormalizedOrder`.
 
-    Raises ``ValueError`` with one line naming the order when a field the
-    program relies on is missing or malformed (a ``fields=`` projection, say).
+    Raises :class:`UnreadableField` naming a field that is missing (a
+    ``fields=`` projection, say) or cannot be read, else a ``ValueError``
+    with one line naming the order.
     """
     try:
         return _normalize(raw)
-    except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
+    except UnreadableField:
+        raise
+    except KeyError as exc:
+        raise UnreadableField(str(exc.args[0]), "missing") from exc
+    except (TypeError, ValueError, ArithmeticError, AttributeError) as exc:
         ref = raw.get("increment_id") or raw.get("entity_id") or "?"
         raise ValueError(f"Magento order {ref}: {_problem(exc)}") from exc
 
@@ -65,13 +106,13 @@ def format_time(value: datetime) -> str:
 
 def _normalize(raw: dict[str, Any]) -> NormalizedOrder:
     state = str(raw["state"])
-    payment, fulfillment, order_status = STATES.get(state, UNKNOWN_STATE)
-    total = money(raw["grand_total"])
-    refunded = money(raw.get("total_refunded"))
-    paid = money(raw.get("total_paid"))
-    items = [i for i in raw.get("items") or () if not i.get("parent_item_id")]
-    if state != "canceled":
-        payment = _payment(payment, total, paid, refunded, raw.get("payment") or {})
+    _, fulfillment, order_status = STATES.get(state, UNKNOWN_STATE)
+    currency = currency_code(raw.get("order_currency_code") or raw.get("base_currency_code"),
+                             "order_currency_code")
+    total = money(raw.get("grand_total"), currency, "grand_total")
+    refunded = money_or_zero(raw.get("total_refunded"), currency, "total_refunded")
+    listed, notes = unique_lines(raw.get("items") or (), "item_id")
+    items = [i for i in listed if not i.get("parent_item_id")]
     if state not in ("complete", "closed", "canceled"):
         fulfillment = _shipped(items, fulfillment)
     billing = raw.get("billing_address") or {}
@@ -80,36 +121,55 @@ def _normalize(raw: dict[str, Any]) -> NormalizedOrder:
         number=str(raw.get("increment_id") or raw["entity_id"]),
         created_at=parse_time(raw["created_at"]),
         updated_at=parse_time(raw.get("updated_at") or raw["created_at"]),
-        currency=str(raw.get("order_currency_code") or raw["base_currency_code"]),
+        currency=currency,
         total=total,
-        subtotal=money(raw.get("subtotal")),
-        tax=money(raw.get("tax_amount")),
-        shipping=money(raw.get("shipping_amount")),
-        discount=abs(money(raw.get("discount_amount"))),  # Magento stores discounts negative
+        subtotal=money_or_zero(raw.get("subtotal"), currency, "subtotal"),
+        tax=money_or_zero(raw.get("tax_amount"), currency, "tax_amount"),
+        shipping=money_or_zero(raw.get("shipping_amount"), currency, "shipping_amount"),
+        # Magento stores discounts negative
+        discount=abs(money_or_zero(raw.get("discount_amount"), currency, "discount_amount")),
         refunded=refunded,
-        payment_status=payment,
+        payment_status=_payment(raw, state, currency, total, refunded),
         fulfillment_status=fulfillment,
         order_status=order_status,
         platform_status=str(raw.get("status") or state),
         customer=_customer(raw, billing),
         email=str(raw.get("customer_email") or billing.get("email") or ""),
-        line_items=tuple(_line(i) for i in items),
+        line_items=tuple(_line(i, currency, n) for n, i in enumerate(items)),
         shipping_address=_shipping_address(raw),
         billing_address=_address(billing) if billing else None,
         note=str(raw.get("customer_note") or ""),
         extra=_extra(raw),
+        notes=notes,
     )
 
 
-def _payment(fallback: str, total: Decimal, paid: Decimal, refunded: Decimal,
-             payment: dict[str, Any]) -> str:
+def _payment(raw: dict[str, Any], state: str, currency: str, total: Decimal,
+             refunded: Decimal) -> str:
+    """The module docstring's table, row by row."""
+    payment = raw.get("payment") or {}
+    if raw.get("total_paid") is not None:
+        paid = money(raw["total_paid"], currency, "total_paid")
+    else:
+        paid = money_or_zero(payment.get("amount_paid"), currency, "payment.amount_paid")
     if refunded > 0:
-        return "refunded" if refunded >= total else "partially_refunded"
+        return "refunded" if refunded >= (paid or total) else "partially_refunded"
+    if paid > 0 and paid >= total:
+        due = raw.get("total_due")
+        owed = due is not None and money(due, currency, "total_due") > 0
+        return "unknown" if owed else "paid"
     if paid > 0:
-        return "paid" if paid >= total else "partially_paid"
-    if money(payment.get("amount_authorized")) > 0:
+        return "partially_paid"
+    if state == "canceled":
+        return "voided"
+    if money_or_zero(payment.get("amount_authorized"), currency,
+                     "payment.amount_authorized") > 0:
         return "authorized"
-    return fallback
+    if money_or_zero(raw.get("total_invoiced"), currency, "total_invoiced") > 0:
+        return "pending"
+    if total == 0 and state in ("processing", "complete"):
+        return "paid"
+    return STATES.get(state, UNKNOWN_STATE)[0]
 
 
 def _shipped(items: list[dict[str, Any]], fallback: str) -> str:
@@ -123,17 +183,18 @@ def _shipped(items: list[dict[str, Any]], fallback: str) -> str:
     return "partial" if shipped > 0 else "unfulfilled"
 
 
-def _qty(value: Any) -> Decimal:
-    return Decimal(str(value)) if value not in (None, "") else Decimal(0)
+def _qty(value: Any, field: str = "qty") -> Decimal:
+    return quantity(value, field) if value not in (None, "") else Decimal(0)
 
 
-def _line(item: dict[str, Any]) -> LineItem:
+def _line(item: dict[str, Any], currency: str, index: int) -> LineItem:
+    field = f"items[{index}]"
     return LineItem(
         sku=str(item.get("sku") or ""),
         title=str(item.get("name") or ""),
-        quantity=int(_qty(item.get("qty_ordered"))),
-        unit_price=money(item.get("price")),
-        total=money(item.get("row_total")),
+        quantity=_qty(item.get("qty_ordered"), f"{field}.qty_ordered"),
+        unit_price=money_or_zero(item.get("price"), currency, f"{field}.price"),
+        total=money_or_zero(item.get("row_total"), currency, f"{field}.row_total"),
     )
 
 

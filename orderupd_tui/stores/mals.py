@@ -29,7 +29,17 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from orderupd_tui.domain.order import Address, LineItem, NormalizedOrder, money, utc
+from orderupd_tui.domain.order import (
+    Address,
+    LineItem,
+    NormalizedOrder,
+    UnreadableField,
+    currency_code,
+    money,
+    money_or_zero,
+    quantity,
+    utc,
+)
 from orderupd_tui.stores.base import (
     READ_ERRORS,
     Fetched,
@@ -75,32 +85,28 @@ class CartItem:
     """One ``desc:qty:price:ship_units:scode`` entry of the ``cart`` field."""
 
     description: str
-    quantity: int
+    quantity: Decimal
     price: Decimal
     ship_units: str
     stock_code: str
 
 
-def parse_cart(cart: str) -> list[CartItem]:
+def parse_cart(cart: str, currency: str = "USD") -> list[CartItem]:
     """Split the ``~``-separated cart string into its items.
 
     Each item is split from the right, so a description that itself holds a
     colon stays whole; the four fields after it never do.
     """
     items = []
-    for entry in cart.split("~"):
-        if not entry.strip():
-            continue
+    for number, entry in enumerate(e for e in cart.split("~") if e.strip()):
         parts = entry.rsplit(":", 4)
         if len(parts) != 5:
-            raise ValueError(f"cart item {entry!r} is not desc:qty:price:ship_units:scode")
-        description, quantity, price, ship_units, stock_code = parts
-        try:
-            count = int(Decimal(quantity.strip()))
-        except ArithmeticError as exc:
-            raise ValueError(f"cart item {entry!r}: quantity {quantity!r}") from exc
-        items.append(CartItem(description.strip(), count, money(price), ship_units.strip(),
-                              stock_code.strip()))
+            raise UnreadableField(f"cart[{number}]", f"{entry!r} is not "
+                                  "desc:qty:price:ship_units:scode")
+        description, count, price, ship_units, stock_code = parts
+        items.append(CartItem(description.strip(), quantity(count, f"cart[{number}].qty"),
+                              money(price, currency, f"cart[{number}].price"),
+                              ship_units.strip(), stock_code.strip()))
     return items
 
 
@@ -112,11 +118,15 @@ def normalize(fields: Mapping[str, str], received_at: datetime,
     order completes, and Mal's own ``date`` ("21 May 2010 - 19:00") has no
     time zone, so it is kept in ``extra`` for display only.  The call's
     ``currency`` is a code (0 for "$") that names no ISO currency, so the
-    store's configured ``currency`` is used.  Raises ``ValueError`` with one
-    line naming the order on a missing or malformed field.
+    store's configured ``currency`` is used.  Raises :class:`UnreadableField`
+    naming a field that is missing or cannot be read (``total`` is required:
+    a call without one is not an order anyone can book), else a
+    ``ValueError`` with one line naming the order.
     """
     try:
         return _normalize(fields, utc(received_at), currency)
+    except UnreadableField:
+        raise
     except (KeyError, ValueError) as exc:
         problem = f"missing field {exc.args[0]!r}" if isinstance(exc, KeyError) else str(exc)
         raise ValueError(f"Mal's order {fields.get('id', '?')}: {problem}") from exc
@@ -127,10 +137,11 @@ def _normalize(fields: Mapping[str, str], received_at: datetime,
     order_id = fields["id"].strip()
     if not order_id:
         raise ValueError("empty id")
+    currency = currency_code(currency, "currency")
     lines = tuple(
         LineItem(sku=i.stock_code, title=i.description, quantity=i.quantity, unit_price=i.price,
-                 total=money(i.price * i.quantity))
-        for i in parse_cart(fields.get("cart", ""))
+                 total=money(i.price * i.quantity, currency, f"cart[{n}]"))
+        for n, i in enumerate(parse_cart(fields.get("cart", ""), currency))
     )
     method = fields.get("method", "").strip()
     if not method:
@@ -147,11 +158,12 @@ def _normalize(fields: Mapping[str, str], received_at: datetime,
         created_at=received_at,
         updated_at=received_at,
         currency=currency,
-        total=money(fields["total"]),
-        subtotal=money(fields.get("subtotal")),
-        tax=money(fields.get("tax")),
-        shipping=money(fields.get("shipping")),
-        discount=money(fields.get("discount") or fields.get("vval")),
+        total=money(fields.get("total"), currency, "total"),
+        subtotal=money_or_zero(fields.get("subtotal"), currency, "subtotal"),
+        tax=money_or_zero(fields.get("tax"), currency, "tax"),
+        shipping=money_or_zero(fields.get("shipping"), currency, "shipping"),
+        discount=money_or_zero(fields.get("discount") or fields.get("vval"), currency,
+                               "discount"),
         payment_status=payment,
         fulfillment_status="unfulfilled",
         order_status="open",

@@ -5,6 +5,28 @@ rejects a cursor request carrying any filter but ``limit``, so the filters
 go on the first request only.  ``status=any`` is always sent: the default
 (``open``) would hide exactly the cancelled and closed orders whose changes
 we are looking for.
+
+Payment status is Shopify's ``financial_status``, checked against the
+amounts that say what money moved (first match wins):
+
+- ``test: true``: ``unknown`` (a test gateway: no money moved);
+- paid with ``total_outstanding`` > 0: ``unknown`` (the amounts disagree);
+- paid with transactions listed that captured less than the total: ``unknown``;
+- otherwise :data:`_PAYMENT` (``expired`` is ``failed``); absent (a
+  ``fields=`` projection) or unheard of: ``unknown``.
+
+"Captured" counts the successful ``sale`` and ``capture`` transactions in
+the shop currency, gift cards and store credit included (they are
+transactions of their own gateways).  REST orders carry no transactions;
+payloads built by integrations often embed them, and then they are
+believed over the status.
+
+Amounts are the shop currency's (``currency``; the ``*_set`` twins'
+``shop_money`` when the plain field is absent), never the
+``presentment_money`` the customer saw, quantized to its minor unit.  With
+``taxes_included`` the line and shipping prices include their tax, so the
+lines' own ``tax_lines`` are taken off them: lines, shipping and
+``total_tax`` then add up to the total once, as they do otherwise.
 """
 
 from __future__ import annotations
@@ -15,9 +37,20 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from orderupd_tui.domain.order import Address, LineItem, NormalizedOrder, money, utc
+from orderupd_tui.domain.order import (
+    Address,
+    LineItem,
+    NormalizedOrder,
+    UnreadableField,
+    currency_code,
+    money,
+    money_or_zero,
+    quantity,
+    utc,
+)
 from orderupd_tui.stores.base import Fetched, Page, RemoteOrder, StoreError, Unreadable, read_orders
 from orderupd_tui.stores.http import HttpStoreClient, JsonHttp, RetryPolicy
+from orderupd_tui.stores.lines import unique_lines
 
 #: The most orders Shopify returns in one page, and the most ids one ``ids=`` filter takes.
 MAX_PAGE = 250
@@ -40,7 +73,7 @@ _FULFILLMENT = {
     "fulfilled": "fulfilled",
     "restocked": "unfulfilled",
 }
-_ZERO = Decimal("0.00")
+_ZERO = Decimal(0)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ABSENT = object()
 
@@ -121,11 +154,24 @@ def normalize(raw: dict[str, Any]) -> NormalizedOrder:
     """Map one Shopify order payload onto :class:`NormalizedOrder`.
 
     Tolerates the partial payloads of a ``fields=`` projection and older API
-    shapes: a missing amount is zero, a missing status is ``unknown`` (while
-    a present ``null`` fulfilment means unfulfilled, as Shopify means it).
+    shapes: a missing secondary amount is zero, a missing status is
+    ``unknown`` (while a present ``null`` fulfilment means unfulfilled, as
+    Shopify means it).  The total is required: it is what the books get.
     ``total`` is the order as sold (``total_price``); refunds are reported
     apart in ``refunded`` rather than netted, so a refund reads as a refund.
+    Raises :class:`UnreadableField` naming a field that cannot be read.
     """
+    try:
+        return _normalize(raw)
+    except UnreadableField:
+        raise
+    except KeyError as exc:
+        raise UnreadableField(str(exc.args[0]), "missing") from exc
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise ValueError(f"Shopify order {raw.get('id', '?')}: {exc}") from exc
+
+
+def _normalize(raw: dict[str, Any]) -> NormalizedOrder:
     financial = raw.get("financial_status")
     fulfillment = raw.get("fulfillment_status", _ABSENT)
     if raw.get("cancelled_at"):
@@ -146,38 +192,75 @@ def normalize(raw: dict[str, Any]) -> NormalizedOrder:
     billing = raw.get("billing_address")
     name = raw.get("name") or ""
     number = raw.get("order_number")
+    currency = currency_code(raw.get("currency") or _set_currency(raw.get("total_price_set")))
+    total = _amount(raw, "total_price", currency, required=True)
+    inclusive = bool(raw.get("taxes_included"))
+    lines, notes = unique_lines(raw.get("line_items") or (), "id")
 
     extra = {"name": name} if name else {}
     if raw.get("cancel_reason"):
         extra["cancel_reason"] = str(raw["cancel_reason"])
     if raw.get("tags"):
         extra["tags"] = str(raw["tags"])
+    if raw.get("test"):
+        extra["test"] = "yes"
+    presentment = raw.get("presentment_currency")
+    if presentment and presentment != currency:
+        extra["presentment_currency"] = str(presentment)
 
     return NormalizedOrder(
         remote_id=str(raw["id"]),
         number=str(number) if number is not None else (name.lstrip("#") or str(raw["id"])),
         created_at=created,
         updated_at=_time(raw.get("updated_at")) or created,
-        currency=raw.get("currency") or _set_currency(raw.get("total_price_set")),
-        total=_amount(raw, "total_price"),
-        subtotal=_amount(raw, "subtotal_price"),
-        tax=_amount(raw, "total_tax"),
-        shipping=_shipping(raw),
-        discount=_amount(raw, "total_discounts"),
-        refunded=_refunded(raw.get("refunds")),
-        payment_status=_PAYMENT.get(financial, "unknown"),  # type: ignore[arg-type]
+        currency=currency,
+        total=total,
+        subtotal=_amount(raw, "subtotal_price", currency),
+        tax=_amount(raw, "total_tax", currency),
+        shipping=_shipping(raw, currency, inclusive),
+        discount=_amount(raw, "total_discounts", currency),
+        refunded=_refunded(raw.get("refunds"), currency),
+        payment_status=_payment(raw, financial, currency, total),
         fulfillment_status="unknown" if fulfillment is _ABSENT
         else _FULFILLMENT.get(fulfillment, "unknown"),
         order_status=order_status,
         platform_status="/".join(platform),
         customer=_person(customer) or (_person(billing) if billing else ""),
         email=raw.get("email") or raw.get("contact_email") or customer.get("email") or "",
-        line_items=tuple(_line(li) for li in raw.get("line_items") or ()),
+        line_items=tuple(_line(li, currency, inclusive, i) for i, li in enumerate(lines)),
         shipping_address=_address(raw.get("shipping_address")),
         billing_address=_address(billing),
         note=raw.get("note") or "",
         extra=extra,
+        notes=notes,
     )
+
+
+def _payment(raw: dict[str, Any], financial: Any, currency: str, total: Decimal) -> str:
+    """The module docstring's table: ``financial_status``, unless the amounts contradict it."""
+    if raw.get("test"):
+        return "unknown"
+    status = _PAYMENT.get(financial, "unknown") if isinstance(financial, str) else "unknown"
+    if status != "paid":
+        return status
+    outstanding = raw.get("total_outstanding")
+    if outstanding is not None and money(outstanding, currency, "total_outstanding") > 0:
+        return "unknown"
+    transactions = raw.get("transactions")
+    if isinstance(transactions, list) and _captured(transactions, currency) < total:
+        return "unknown"
+    return status
+
+
+def _captured(transactions: list[Any], currency: str) -> Decimal:
+    """What the successful sales and captures in the shop currency took."""
+    taken = _ZERO
+    for i, tx in enumerate(transactions):
+        if not isinstance(tx, dict) or tx.get("status") != "success":
+            continue
+        if tx.get("kind") in ("sale", "capture") and (tx.get("currency") or currency) == currency:
+            taken += money(tx.get("amount"), currency, f"transactions[{i}].amount")
+    return taken
 
 
 def _next_page_info(links: dict[str | None, dict[str, str]]) -> str | None:
@@ -193,15 +276,19 @@ def _next_page_info(links: dict[str | None, dict[str, str]]) -> str | None:
     return values[0] if values else None
 
 
-def _amount(raw: dict[str, Any], key: str) -> Decimal:
-    """``raw[key]``, else the shop-currency amount of its ``<key>_set`` twin, else zero."""
+def _amount(raw: dict[str, Any], key: str, currency: str, *, required: bool = False) -> Decimal:
+    """``raw[key]``, else the shop-currency amount of its ``<key>_set`` twin, else zero.
+
+    ``required`` amounts (the total) have no "else zero": null there is unreadable.
+    """
     value = raw.get(key)
     if value is None:
         money_set = raw.get(key + "_set")
-        if not money_set:
-            return _ZERO
-        value = money_set["shop_money"]["amount"]
-    return money(value)
+        if money_set:
+            value = money_set["shop_money"]["amount"]
+    if required:
+        return money(value, currency, key)
+    return money_or_zero(value, currency, key)
 
 
 def _set_currency(money_set: dict[str, Any] | None) -> str:
@@ -210,45 +297,62 @@ def _set_currency(money_set: dict[str, Any] | None) -> str:
     return str(money_set.get("shop_money", {}).get("currency_code") or "")
 
 
-def _shipping(raw: dict[str, Any]) -> Decimal:
-    """What shipping was charged: the shipping lines (removed ones left out), else the total."""
+def _shipping(raw: dict[str, Any], currency: str, inclusive: bool) -> Decimal:
+    """What shipping was charged: the shipping lines (removed ones left out), else the total.
+
+    With ``taxes_included`` a shipping line's price holds its tax, which is taken off.
+    """
     lines = raw.get("shipping_lines")
     if lines is None:
-        return _amount(raw, "total_shipping_price")
+        return _amount(raw, "total_shipping_price", currency)
     total = _ZERO
-    for line in lines:
+    for i, line in enumerate(lines):
         if not line.get("is_removed"):
-            total += money(line.get("price"))
+            total += money_or_zero(line.get("price"), currency, f"shipping_lines[{i}].price")
+            if inclusive:
+                total -= _taxes(line, currency, f"shipping_lines[{i}]")
     return total
 
 
-def _refunded(refunds: list[dict[str, Any]] | None) -> Decimal:
+def _taxes(line: dict[str, Any], currency: str, field: str) -> Decimal:
+    return sum((money_or_zero(t.get("price"), currency, f"{field}.tax_lines[{n}].price")
+                for n, t in enumerate(line.get("tax_lines") or ())), _ZERO)
+
+
+def _refunded(refunds: list[dict[str, Any]] | None, currency: str) -> Decimal:
     """Money actually given back: successful refund transactions, not refunds merely recorded."""
     total = _ZERO
-    for refund in refunds or ():
-        for tx in refund.get("transactions") or ():
+    for i, refund in enumerate(refunds or ()):
+        for n, tx in enumerate(refund.get("transactions") or ()):
             if tx.get("kind") == "refund" and tx.get("status") == "success":
-                total += money(tx.get("amount"))
+                total += money(tx.get("amount"), currency,
+                               f"refunds[{i}].transactions[{n}].amount")
     return total
 
 
-def _line(li: dict[str, Any]) -> LineItem:
-    """One line at its sold quantity, net of the discounts allocated to it."""
-    quantity = int(li.get("quantity") or 0)
-    price = money(li.get("price"))
+def _line(li: dict[str, Any], currency: str, inclusive: bool, index: int) -> LineItem:
+    """One line at its sold quantity, net of the discounts allocated to it (and of its tax,
+    when prices include tax)."""
+    field = f"line_items[{index}]"
+    count = quantity(li.get("quantity") or 0, f"{field}.quantity")
+    price = money_or_zero(li.get("price"), currency, f"{field}.price")
     allocations = li.get("discount_allocations")
     if allocations is None:
-        discount = money(li.get("total_discount"))
+        discount = money_or_zero(li.get("total_discount"), currency, f"{field}.total_discount")
     else:
         discount = _ZERO
-        for allocation in allocations:
-            discount += money(allocation.get("amount"))
+        for n, allocation in enumerate(allocations):
+            discount += money_or_zero(allocation.get("amount"), currency,
+                                      f"{field}.discount_allocations[{n}].amount")
+    total = money(price * count - discount, currency, f"{field}.price")
+    if inclusive:
+        total -= _taxes(li, currency, field)
     return LineItem(
         sku=li.get("sku") or "",
         title=li.get("name") or li.get("title") or "",
-        quantity=quantity,
+        quantity=count,
         unit_price=price,
-        total=price * quantity - discount,
+        total=total,
     )
 
 

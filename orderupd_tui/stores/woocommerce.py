@@ -1,9 +1,35 @@
 """WooCommerce (REST API v3): order payloads normalized, and the client that pages through them.
 
 WooCommerce keeps one ``status`` per order that mixes payment and
-fulfilment, so the normalized statuses are read off a table, corrected by
-the refunds the order lists.  Its ``_gmt`` dates carry no zone mark but are
-UTC; the unsuffixed ones are in the shop's zone and are never used.
+fulfilment, so fulfilment and the order's state are read off a table, and
+payment from what says money moved: ``date_paid_gmt``, which WooCommerce
+sets when the payment completes, and the refunds the order lists.  Its
+``_gmt`` dates carry no zone mark but are UTC; the unsuffixed ones are in
+the shop's zone and are never used.
+
+Payment status (first match wins; "set", "null" and "absent" are
+``date_paid_gmt``, absent in APIs older than 3.0):
+
+- refunds listed: ``refunded`` if they cover the total, else ``partially_refunded``;
+- ``refunded``: refunded;
+- date absent: the status alone (:data:`STATUSES`);
+- date set: ``paid``, except ``pending`` and ``failed``, which it contradicts: ``unknown``;
+- date null, ``processing`` by cod, bacs or cheque: ``pending``;
+- date null otherwise: the status alone, except that a ``paid`` it implies
+  (``processing``, ``completed``) is ``unknown``.
+
+The cash-on-delivery gateway puts an order in ``processing`` before any
+money arrives and completes payment only when the order is completed, and
+bank transfer and cheque orders wait in ``on-hold`` until a person marks
+them paid; so ``processing`` with no payment date is money still owed,
+not money received.  A date that contradicts the status is ``unknown``:
+a wrong ``paid`` would send a receipt for money nobody has.
+
+Money is in ``currency``, quantized to its ISO 4217 minor unit; line
+totals and ``price`` are before tax whatever ``prices_include_tax`` says,
+so they add up with ``total_tax`` to ``total``.  Quantities are decimals
+(weight-priced products sell 1.5 kg).  A line id listed twice (WooCommerce
+3.4 did this) is kept once and noted.
 """
 
 from __future__ import annotations
@@ -16,13 +42,24 @@ from typing import Any
 
 import httpx
 
-from orderupd_tui.domain.order import Address, LineItem, NormalizedOrder, money, utc
+from orderupd_tui.domain.order import (
+    Address,
+    LineItem,
+    NormalizedOrder,
+    UnreadableField,
+    currency_code,
+    money,
+    money_or_zero,
+    quantity,
+    utc,
+)
 from orderupd_tui.stores.base import Fetched, Page, RemoteOrder, StoreError, Unreadable, read_orders
 from orderupd_tui.stores.http import HttpStoreClient, JsonHttp, RetryPolicy
+from orderupd_tui.stores.lines import unique_lines
 
-#: status -> (payment, fulfillment, order).  ``pending`` and ``on-hold`` both
-#: await payment (on-hold: an offline method like bank transfer); ``failed``
-#: stays open because the customer may still pay it from their account.
+#: status -> (payment, fulfillment, order), the payment being what the status
+#: alone says; :func:`_payment` corrects it from the payment date and refunds.
+#: ``failed`` stays open because the customer may still pay it from their account.
 STATUSES: dict[str, tuple[str, str, str]] = {
     "pending": ("pending", "unfulfilled", "open"),
     "processing": ("paid", "unfulfilled", "open"),
@@ -34,58 +71,78 @@ STATUSES: dict[str, tuple[str, str, str]] = {
 }
 #: Statuses added by plugins (``shipped``, ``checkout-draft``...) say nothing we can rely on.
 UNKNOWN_STATUS = ("unknown", "unknown", "open")
+#: Core gateways whose orders are placed before the money arrives.
+OFFLINE_METHODS = frozenset({"cod", "bacs", "cheque"})
+#: Statuses a payment date contradicts: the order is still waiting for, or failed, payment.
+_UNPAID_STATUSES = frozenset({"pending", "failed"})
 
 
 def normalize(raw: dict[str, Any]) -> NormalizedOrder:
     """Map one order of ``GET /wp-json/wc/v3/orders`` onto :class:`NormalizedOrder`.
 
-    Raises ``ValueError`` with one line naming the order when a field the
-    program relies on is missing or malformed.
+    Raises :class:`UnreadableField` naming the field that is missing or
+    cannot be read (a null total, ``"NaN"``, an unknown currency), else a
+    ``ValueError`` with one line naming the order.
     """
     try:
         return _normalize(raw)
-    except (KeyError, TypeError, ValueError) as exc:
+    except UnreadableField:
+        raise
+    except KeyError as exc:
+        raise UnreadableField(str(exc.args[0]), "missing") from exc
+    except (TypeError, ValueError, AttributeError) as exc:
         raise ValueError(f"WooCommerce order {raw.get('id', '?')}: {_problem(exc)}") from exc
 
 
 def _normalize(raw: dict[str, Any]) -> NormalizedOrder:
     status = str(raw["status"])
-    payment, fulfillment, order_status = STATUSES.get(status, UNKNOWN_STATUS)
-    total = money(raw["total"])
+    _, fulfillment, order_status = STATUSES.get(status, UNKNOWN_STATUS)
+    currency = currency_code(raw.get("currency"))
+    total = money(raw.get("total"), currency, "total")
     # Refund stubs carry negative totals; the order's own total is never reduced by them.
-    refunded = -sum((money(r.get("total")) for r in raw.get("refunds") or ()), Decimal("0.00"))
-    if status == "cancelled" and raw.get("date_paid_gmt"):
-        payment = "paid"  # cancelled after payment and not refunded: the money is still held
-    if refunded > 0 and payment != "refunded":
-        payment = "refunded" if refunded >= total else "partially_refunded"
-    lines = tuple(_line(li) for li in raw.get("line_items") or ())
-    billing = raw.get("billing") or {}
-    shipping = raw.get("shipping") or {}
+    refunded = -sum((money(r.get("total"), currency, f"refunds[{i}].total")
+                     for i, r in enumerate(raw.get("refunds") or ())), Decimal(0))
+    items, notes = unique_lines(raw.get("line_items") or (), "id")
     return NormalizedOrder(
         remote_id=str(raw["id"]),
         number=str(raw.get("number") or raw["id"]),
         created_at=_gmt(raw["date_created_gmt"]),
         updated_at=_gmt(raw.get("date_modified_gmt") or raw["date_created_gmt"]),
-        currency=str(raw["currency"]),
+        currency=currency,
         total=total,
-        subtotal=sum((money(li.get("subtotal")) for li in raw.get("line_items") or ()),
-                     Decimal("0.00")),
-        tax=money(raw.get("total_tax")),
-        shipping=money(raw.get("shipping_total")),
-        discount=money(raw.get("discount_total")),
+        subtotal=sum((money_or_zero(li.get("subtotal"), currency, f"line_items[{i}].subtotal")
+                      for i, li in enumerate(items)), Decimal(0)),
+        tax=money_or_zero(raw.get("total_tax"), currency, "total_tax"),
+        shipping=money_or_zero(raw.get("shipping_total"), currency, "shipping_total"),
+        discount=money_or_zero(raw.get("discount_total"), currency, "discount_total"),
         refunded=refunded,
-        payment_status=payment,
+        payment_status=_payment(raw, status, total, refunded),
         fulfillment_status=fulfillment,
         order_status=order_status,
         platform_status=status,
-        customer=_person(billing) or _person(shipping),
-        email=str(billing.get("email") or ""),
-        line_items=lines,
-        shipping_address=_address(shipping),
-        billing_address=_address(billing),
+        customer=_person(raw.get("billing") or {}) or _person(raw.get("shipping") or {}),
+        email=str((raw.get("billing") or {}).get("email") or ""),
+        line_items=tuple(_line(li, currency, i) for i, li in enumerate(items)),
+        shipping_address=_address(raw.get("shipping") or {}),
+        billing_address=_address(raw.get("billing") or {}),
         note=str(raw.get("customer_note") or ""),
         extra=_extra(raw),
+        notes=notes,
     )
+
+
+def _payment(raw: dict[str, Any], status: str, total: Decimal, refunded: Decimal) -> str:
+    """The module docstring's table: refunds, then the payment date, then the status."""
+    if refunded > 0:
+        return "refunded" if refunded >= total else "partially_refunded"
+    by_status = STATUSES.get(status, UNKNOWN_STATUS)[0]
+    if "date_paid_gmt" not in raw or status == "refunded":
+        return by_status
+    if raw["date_paid_gmt"]:
+        return "unknown" if status in _UNPAID_STATUSES else "paid"
+    if status == "processing" and str(raw.get("payment_method") or "") in OFFLINE_METHODS:
+        return "pending"
+    return "unknown" if by_status == "paid" else by_status
 
 
 def _gmt(value: str) -> datetime:
@@ -93,23 +150,22 @@ def _gmt(value: str) -> datetime:
     return utc(datetime.fromisoformat(value))
 
 
-def _line(item: dict[str, Any]) -> LineItem:
-    quantity = int(item.get("quantity") or 0)
-    total = money(item.get("total"))
+def _line(item: dict[str, Any], currency: str, index: int) -> LineItem:
+    field = f"line_items[{index}]"
+    count = quantity(item.get("quantity") or 0, f"{field}.quantity")
     price = item.get("price")
-    unit = money(price) if price not in (None, "") else _per_unit(money(item.get("subtotal")),
-                                                                  quantity)
+    if price in (None, ""):
+        subtotal = money_or_zero(item.get("subtotal"), currency, f"{field}.subtotal")
+        unit = money(subtotal / count, currency, f"{field}.price") if count else subtotal
+    else:
+        unit = money(price, currency, f"{field}.price")
     return LineItem(
         sku=str(item.get("sku") or ""),
         title=html.unescape(str(item.get("name") or "")),
-        quantity=quantity,
+        quantity=count,
         unit_price=unit,
-        total=total,
+        total=money_or_zero(item.get("total"), currency, f"{field}.total"),
     )
-
-
-def _per_unit(amount: Decimal, quantity: int) -> Decimal:
-    return money(amount / quantity) if quantity else amount
 
 
 def _name(part: dict[str, Any]) -> str:

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from orderupd_tui.domain.changes import diff, kinds_of
+from orderupd_tui.domain.order import UnreadableField
 from orderupd_tui.stores.magento import STATES, format_time, normalize, parse_time
 
 
@@ -49,7 +50,7 @@ def test_the_projected_search_parses_but_is_not_an_order(fixtures_dir: Path) -> 
     assert [(i["entity_id"], i["increment_id"]) for i in body["items"]] == [
         (3003, "WA0003003"), (3140, "WA0003140"), (9435, "WA0009435")]
     assert "total_count" not in body
-    with pytest.raises(ValueError, match=r"^Magento order WA0003003: missing field 'state'$"):
+    with pytest.raises(UnreadableField, match=r"^state: missing$"):
         normalize(body["items"][0])
 
 
@@ -67,9 +68,11 @@ def test_json_numbers_become_exact_cents(fixtures_dir: Path) -> None:
         ("new", "pending", ("pending", "unfulfilled", "open")),
         ("pending_payment", "pending_payment", ("pending", "unfulfilled", "open")),
         ("payment_review", "fraud", ("pending", "unfulfilled", "open")),
-        ("processing", "processing", ("paid", "unfulfilled", "open")),
+        # Nothing paid (total_paid absent, total_due the whole total): processing is
+        # money still owed, and complete (which means invoiced) contradicts the amounts.
+        ("processing", "processing", ("pending", "unfulfilled", "open")),
         ("holded", "holded", ("unknown", "unfulfilled", "open")),
-        ("complete", "complete", ("paid", "fulfilled", "closed")),
+        ("complete", "complete", ("unknown", "fulfilled", "closed")),
         ("closed", "closed", ("refunded", "unknown", "closed")),
         ("canceled", "canceled", ("voided", "unfulfilled", "cancelled")),
     ],
@@ -84,7 +87,8 @@ def test_every_state_maps(fixtures_dir: Path, state: str, status: str,
 
 def test_amounts_and_quantities_refine_the_state(fixtures_dir: Path) -> None:
     raw = order_3(fixtures_dir)
-    invoiced = {**raw, "state": "processing", "status": "processing", "total_paid": 165}
+    invoiced = {**raw, "state": "processing", "status": "processing", "total_paid": 165,
+                "total_due": 0}
     assert normalize(invoiced).payment_status == "paid"
     items = [{**raw["items"][0], "qty_ordered": 2, "qty_shipped": 1}]
     half_shipped = normalize({**invoiced, "items": items})
@@ -96,7 +100,7 @@ def test_amounts_and_quantities_refine_the_state(fixtures_dir: Path) -> None:
 def test_an_invoice_raises_payment_status_alone(fixtures_dir: Path) -> None:
     raw = order_3(fixtures_dir)
     after = {**raw, "state": "processing", "status": "processing", "total_paid": 165,
-             "updated_at": "2017-08-22 08:00:00"}
+             "total_due": 0, "updated_at": "2017-08-22 08:00:00"}
     assert kinds_of(diff(normalize(raw), normalize(after))) == ["payment_status"]
 
 

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from orderupd_tui.domain.order import UnreadableField
+
 from orderupd_tui.stores.mals import normalize, parse_cart
 
 RECEIVED = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
@@ -74,6 +76,6 @@ def test_customer_currency_and_offline_payment() -> None:
     assert (order.customer, order.currency, order.payment_status) == ("Ann Lee", "GBP", "pending")
 
 
-def test_a_call_without_total_is_one_line_naming_the_order() -> None:
-    with pytest.raises(ValueError, match=r"^Mal's order 55: missing field 'total'$"):
+def test_a_call_without_total_is_unreadable_naming_the_field() -> None:
+    with pytest.raises(UnreadableField, match=r"^total: missing$"):
         normalize({"id": "55", "cart": ""}, RECEIVED)

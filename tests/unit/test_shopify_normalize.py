@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from orderupd_tui.domain.changes import diff, kinds_of
+from orderupd_tui.domain.order import UnreadableField
 from orderupd_tui.stores.shopify import normalize
 
 GET = "docs_2026-07_order_get_450789469.json"
@@ -47,6 +48,8 @@ def test_every_order_in_every_fixture_normalizes(fixtures_dir: Path) -> None:
     seen: dict[str, int] = {}
     for path in sorted((fixtures_dir / "shopify").glob("*.json")):
         for raw in _orders_in(json.loads(path.read_text(encoding="utf-8"))):
+            if path.name == "docs_2026-07_orders_list_fields.json":
+                continue  # a projection without the currency: see the test below
             order = normalize(raw)
             assert order.remote_id == str(raw["id"])
             assert order.number
@@ -57,7 +60,6 @@ def test_every_order_in_every_fixture_normalizes(fixtures_dir: Path) -> None:
     assert {
         GET,
         CANCEL,
-        "docs_2026-07_orders_list_fields.json",
         "docs_2026-07_orders_list_ids.json",
         "docs_2026-07_orders_list_status_any.json",
         "docs_2026-07_orders_list_updated_at_min.json",
@@ -122,7 +124,10 @@ def test_other_shapes(fixtures_dir: Path) -> None:
     assert older.email == "bob.norman@hostmail.com"
 
     guest = normalize(_order(fixtures_dir, "docs_2026-07_orders_list_ids.json"))
-    assert (guest.remote_id, guest.number, guest.payment_status) == ("1073459969", "1002", "paid")
+    # "paid", yet total_outstanding is the whole 199.00 and no gateway is named:
+    # the amounts contradict the status, and unknown beats a wrong paid.
+    assert (guest.remote_id, guest.number, guest.payment_status) == (
+        "1073459969", "1002", "unknown")
     assert (guest.customer, guest.email, guest.shipping_address) == ("", "", None)
     assert [li.title for li in guest.line_items] == ["IPod Touch 8GB - Black"]
 
@@ -133,10 +138,13 @@ def test_other_shapes(fixtures_dir: Path) -> None:
 
 
 def test_fields_projection_defaults_what_it_lacks(fixtures_dir: Path) -> None:
-    order = normalize(_order(fixtures_dir, "docs_2026-07_orders_list_fields.json"))
+    raw = _order(fixtures_dir, "docs_2026-07_orders_list_fields.json")
+    # Without a currency no amount can be read at its precision: the order is unreadable.
+    with pytest.raises(UnreadableField, match="^currency: missing$"):
+        normalize(raw)
+    order = normalize({**raw, "currency": "USD"})
     assert order.number == "1001"  # from name "#1001": order_number was not asked for
     assert order.total == Decimal("598.94")
-    assert order.currency == ""
     assert (order.payment_status, order.fulfillment_status, order.order_status) == (
         "unknown", "unknown", "open")
     assert order.updated_at == order.created_at

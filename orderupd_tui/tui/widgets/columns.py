@@ -19,6 +19,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from orderupd_tui.domain.order import rounded
 from orderupd_tui.services.inbox import OrderRow, UpdateRow
 
 PENDING_GLYPH = "●"
@@ -94,7 +95,7 @@ def recent(moment: datetime, width: int) -> str:
 
 
 def amount(total: Decimal, currency: str) -> str:
-    return f"{total:,.2f} {currency}"
+    return f"{rounded(total, currency):,} {currency}"
 
 
 #: Short forms for narrow terminals, still unambiguous.
@@ -129,6 +130,11 @@ def order_glyph(row: OrderRow, _width: int) -> Cell:
     return (" ", None)
 
 
+def order_number(row: OrderRow, _width: int) -> Cell:
+    """The number, and the id where another order of the store has the same number."""
+    return (f"{row.number} id {row.id}" if row.shared_number else row.number, None)
+
+
 def order_date(row: OrderRow, width: int) -> Cell:
     return (day(row.created_at, width), None)
 
@@ -137,8 +143,7 @@ def order_columns(store_width: int) -> tuple[Column, ...]:
     """The Inbox's columns; the store column is as wide as the longest store name."""
     return (
         Column("", 1, order_glyph),
-        Column("Order", 9, lambda r, w: (r.number, None), min_width=7, right=True,
-               sort="number"),
+        Column("Order", 9, order_number, min_width=7, right=True, sort="number"),
         Column("Store", store_width, lambda r, w: (r.store, None), min_width=5, sort="store"),
         Column("Date", 16, order_date, min_width=8, sort="date"),
         Column("Customer", 16, lambda r, w: (r.customer, None), min_width=8, flex=True,

@@ -1,0 +1,37 @@
+"""Order lines as a store lists them, with a line listed twice kept once.
+
+WooCommerce 3.4 sent one line id twice in an order: read as two lines they
+sum to twice the order's total, and the books get a second item and a
+negative adjustment.  Every connector passes its lines through here; what
+was collapsed goes into the order's notes, which the poll writes to its
+history, so the repair is never silent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+
+def unique_lines(lines: Iterable[Any], key: str) -> tuple[list[dict[str, Any]], tuple[str, ...]]:
+    """The lines with each ``key`` value kept at its first listing, and a note per repeat.
+
+    Lines without the key (or that are not objects) are kept as they are:
+    without an id nothing says two equal-looking lines are one.
+    """
+    kept: list[dict[str, Any]] = []
+    seen: dict[str, int] = {}
+    for line in lines:
+        ident = line.get(key) if isinstance(line, dict) else None
+        if ident in (None, ""):
+            kept.append(line)
+            continue
+        name = str(ident)
+        if name in seen:
+            seen[name] += 1
+            continue
+        seen[name] = 1
+        kept.append(line)
+    notes = tuple(f"line {name} was listed {count} times: kept once"
+                  for name, count in seen.items() if count > 1)
+    return kept, notes
