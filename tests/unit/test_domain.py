@@ -45,7 +45,7 @@ def test_money_is_exact_from_strings_floats_and_four_decimals():
     assert money(19.99, "USD") == Decimal("19.99")
     assert money(0.1 + 0.2, "USD") == Decimal("0.30")
     assert money_or_zero(None, "USD") == Decimal("0.00")
-    with pytest.raises(UnreadableField, match="^total: 'ten' is not a finite number$"):
+    with pytest.raises(UnreadableField, match=r"^total: 'ten' is not a finite number$"):
         money("ten", "USD", "total")
 
 
@@ -94,9 +94,9 @@ def test_unreadable_money_names_the_field(value, problem):
 
 @pytest.mark.parametrize("code", ["EURO", "XAU", "XXX", "", None, 978, "US"])
 def test_an_unknown_currency_is_unreadable(code):
-    with pytest.raises(UnreadableField, match="^currency: "):
+    with pytest.raises(UnreadableField, match=r"^currency: "):
         currency_code(code)
-    with pytest.raises(UnreadableField, match="^total: "):
+    with pytest.raises(UnreadableField, match=r"^total: "):
         money("1.00", str(code), "total")
 
 

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from orderupd_tui.domain.order import UnreadableField
-
 from orderupd_tui.stores.mals import normalize, parse_cart
 
 RECEIVED = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)

@@ -140,7 +140,7 @@ def test_other_shapes(fixtures_dir: Path) -> None:
 def test_fields_projection_defaults_what_it_lacks(fixtures_dir: Path) -> None:
     raw = _order(fixtures_dir, "docs_2026-07_orders_list_fields.json")
     # Without a currency no amount can be read at its precision: the order is unreadable.
-    with pytest.raises(UnreadableField, match="^currency: missing$"):
+    with pytest.raises(UnreadableField, match=r"^currency: missing$"):
         normalize(raw)
     order = normalize({**raw, "currency": "USD"})
     assert order.number == "1001"  # from name "#1001": order_number was not asked for
