@@ -202,11 +202,11 @@ class NormalizedOrder:
     updated_at: datetime
     currency: str
     total: Decimal
-    subtotal: Decimal = Decimal(0)
-    tax: Decimal = Decimal(0)
-    shipping: Decimal = Decimal(0)
-    discount: Decimal = Decimal(0)
-    refunded: Decimal = Decimal(0)
+    subtotal: Decimal = Decimal("0.00")
+    tax: Decimal = Decimal("0.00")
+    shipping: Decimal = Decimal("0.00")
+    discount: Decimal = Decimal("0.00")
+    refunded: Decimal = Decimal("0.00")
     payment_status: str = "unknown"
     fulfillment_status: str = "unknown"
     order_status: str = "open"

@@ -164,6 +164,7 @@ def _normalize(fields: Mapping[str, str], received_at: datetime,
         shipping=money_or_zero(fields.get("shipping"), currency, "shipping"),
         discount=money_or_zero(fields.get("discount") or fields.get("vval"), currency,
                                "discount"),
+        refunded=money_or_zero(0, currency),  # a call is made once, before any refund
         payment_status=payment,
         fulfillment_status="unfulfilled",
         order_status="open",

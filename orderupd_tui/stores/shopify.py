@@ -305,7 +305,7 @@ def _shipping(raw: dict[str, Any], currency: str, inclusive: bool) -> Decimal:
     lines = raw.get("shipping_lines")
     if lines is None:
         return _amount(raw, "total_shipping_price", currency)
-    total = _ZERO
+    total = money_or_zero(0, currency)
     for i, line in enumerate(lines):
         if not line.get("is_removed"):
             total += money_or_zero(line.get("price"), currency, f"shipping_lines[{i}].price")
@@ -316,12 +316,12 @@ def _shipping(raw: dict[str, Any], currency: str, inclusive: bool) -> Decimal:
 
 def _taxes(line: dict[str, Any], currency: str, field: str) -> Decimal:
     return sum((money_or_zero(t.get("price"), currency, f"{field}.tax_lines[{n}].price")
-                for n, t in enumerate(line.get("tax_lines") or ())), _ZERO)
+                for n, t in enumerate(line.get("tax_lines") or ())), money_or_zero(0, currency))
 
 
 def _refunded(refunds: list[dict[str, Any]] | None, currency: str) -> Decimal:
     """Money actually given back: successful refund transactions, not refunds merely recorded."""
-    total = _ZERO
+    total = money_or_zero(0, currency)
     for i, refund in enumerate(refunds or ()):
         for n, tx in enumerate(refund.get("transactions") or ()):
             if tx.get("kind") == "refund" and tx.get("status") == "success":

@@ -100,8 +100,9 @@ def _normalize(raw: dict[str, Any]) -> NormalizedOrder:
     currency = currency_code(raw.get("currency"))
     total = money(raw.get("total"), currency, "total")
     # Refund stubs carry negative totals; the order's own total is never reduced by them.
-    refunded = -sum((money(r.get("total"), currency, f"refunds[{i}].total")
-                     for i, r in enumerate(raw.get("refunds") or ())), Decimal(0))
+    zero = money_or_zero(0, currency)
+    refunded = sum((-money(r.get("total"), currency, f"refunds[{i}].total")
+                    for i, r in enumerate(raw.get("refunds") or ())), zero)
     items, notes = unique_lines(raw.get("line_items") or (), "id")
     return NormalizedOrder(
         remote_id=str(raw["id"]),
@@ -111,7 +112,7 @@ def _normalize(raw: dict[str, Any]) -> NormalizedOrder:
         currency=currency,
         total=total,
         subtotal=sum((money_or_zero(li.get("subtotal"), currency, f"line_items[{i}].subtotal")
-                      for i, li in enumerate(items)), Decimal(0)),
+                      for i, li in enumerate(items)), zero),
         tax=money_or_zero(raw.get("total_tax"), currency, "total_tax"),
         shipping=money_or_zero(raw.get("shipping_total"), currency, "shipping_total"),
         discount=money_or_zero(raw.get("discount_total"), currency, "discount_total"),

@@ -19,6 +19,7 @@ from orderupd_tui.db.connection import open_database
 from orderupd_tui.db.models import Order, Store, Update, database
 from orderupd_tui.services import inbox as inbox_module
 from orderupd_tui.services.inbox import ORDER_SORTS, UPDATE_SORTS, Inbox, Listing, View
+from orderupd_tui.tui.widgets.columns import order_number
 
 FIRST = ("Ada", "Bea", "Zoë", "Eli", "Jo", "Kim", "Otto")
 LAST = ("Smith", "Lee", "Walker", "O'Hara", "Grünewald", "Rivera")
@@ -167,3 +168,28 @@ def test_a_cancelled_count_stops(inbox: Inbox) -> None:
     with pytest.raises(inbox_module.CountCancelled):
         listing.count()
     assert database.obj is not None
+
+
+def test_orders_sharing_a_number_are_shown_and_targeted_by_their_id(db_url: str) -> None:
+    """A store renumbered: two orders ``main:1001``. The inbox names each by its id."""
+    db = open_database(db_url)
+    try:
+        store = Store.create(name="main", platform="woocommerce")
+        now = datetime(2026, 11, 20)
+        for remote_id, number in (("1", "1001"), ("2", "1001"), ("3", "1002")):
+            Order.create(store=store, remote_id=remote_id, number=number, created_at=now,
+                         updated_at=now, total="10.00", currency="USD", payment_status="paid",
+                         fulfillment_status="unfulfilled", order_status="open", data="{}",
+                         payload="{}", digest="0" * 32, downloaded_at=now)
+        inbox = Inbox(db)
+        rows = {r.id: r for r in inbox.orders(View()).after(None, 10)}
+        by_number = {(r.number, r.shared_number) for r in rows.values()}
+        assert by_number == {("1001", True), ("1002", False)}
+        shared = sorted(r.id for r in rows.values() if r.shared_number)
+        assert sorted(r.ref for r in rows.values()) == sorted(
+            [str(i) for i in shared] + ["main:1002"])
+        assert [t.ref for t in inbox.targets([*shared, *rows])][:2] == [str(i) for i in shared]
+        cells = sorted(order_number(r, 9)[0] for r in rows.values())
+        assert cells == sorted([f"1001 id {i}" for i in shared] + ["1002"])
+    finally:
+        db.close()

@@ -162,6 +162,14 @@ def test_jpy_has_no_decimals(platform: Platform) -> None:
     round_trip(order)
 
 
+def test_every_amount_carries_the_currency_precision_even_zero(platform: Platform) -> None:
+    price = amount(platform, "12.345")
+    order = platform.read(platform.build("KWD", price, [(1, 1, price, price)]))
+    stored = order.to_dict()
+    assert {k: stored[k] for k in ("tax", "shipping", "discount", "refunded")} == dict.fromkeys(
+        ("tax", "shipping", "discount", "refunded"), "0.000")
+
+
 def test_an_unknown_currency_code_is_unreadable(platform: Platform) -> None:
     with pytest.raises(UnreadableField, match="'EURO' is not an ISO 4217 currency code"):
         platform.read(platform.build("EURO", amount(platform, "10.00"), []))
