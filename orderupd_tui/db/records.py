@@ -16,16 +16,7 @@ from orderupd_tui.stores.base import RemoteOrder
 
 
 class UnknownRef(LookupError):
-    """No order matches the reference the user gave.
-
-    The message is ``"<ref>: <problem>"``; ``problem`` alone is what a batch
-    result prints after the ref it already names.
-    """
-
-    def __init__(self, ref: str, problem: str) -> None:
-        super().__init__(f"{ref}: {problem}")
-        self.ref = ref
-        self.problem = problem
+    """No order matches the reference the user gave."""
 
 
 class AmbiguousRef(UnknownRef):
@@ -164,16 +155,16 @@ def find(ref: str) -> Order:
     elif ident is not None:
         row = query.where(Order.id == ident).first() if ident <= MAX_ID else None
     else:
-        raise UnknownRef(ref, "is not an order reference: use STORE:NUMBER or an order id")
+        raise UnknownRef(f"{ref!r} is not an order reference: use STORE:NUMBER or an order id")
     if row is None:
-        raise UnknownRef(ref, "no such order")
+        raise UnknownRef(f"{ref}: no such order")
     return row
 
 
 def ambiguous(ref: str, ids: list[int]) -> AmbiguousRef:
     """The refusal of a ref that matches the orders ``ids`` (the first few of them)."""
     listed = ", ".join(str(i) for i in ids[:_LISTED]) + (", ..." if len(ids) > _LISTED else "")
-    return AmbiguousRef(ref, f"matches several orders (ids {listed}): name one by its id")
+    return AmbiguousRef(f"{ref} matches several orders (ids {listed}): name one by its id")
 
 
 #: How many ids an ambiguous ref's message lists.

@@ -82,7 +82,7 @@ def post(
                 try:  # read afresh (named twice), or for the reason: not a ref, no such order
                     order = find(ref)
                 except UnknownRef as exc:
-                    outcome = Outcome(ref, USAGE, exc.problem)
+                    outcome = Outcome(ref, USAGE, str(exc))
                 else:
                     outcome = _post_order(session, books, order, None, force)
             result.outcomes.append(outcome)
@@ -114,7 +114,7 @@ def reconcile(
             try:
                 order = find(ref)
             except UnknownRef as exc:
-                result.outcomes.append(Outcome(ref, USAGE, exc.problem))
+                result.outcomes.append(Outcome(ref, USAGE, str(exc)))
                 continue
             posting = _unsettled().where(Posting.order == order).first()
             if posting is None:

@@ -121,7 +121,7 @@ def _prepare(session: Session, ref: str, action: str, confirmed: bool, reset: st
     try:
         order = find(ref)
     except UnknownRef as exc:
-        result.outcomes.append(Outcome(ref, USAGE, exc.problem))
+        result.outcomes.append(Outcome(ref, USAGE, str(exc)))
         return None
     label = order.ref
     update = Update.get_or_none((Update.order == order) & (Update.status == "pending"))

@@ -101,8 +101,7 @@ def parse_cart(cart: str, currency: str = "USD") -> list[CartItem]:
     for number, entry in enumerate(e for e in cart.split("~") if e.strip()):
         parts = entry.rsplit(":", 4)
         if len(parts) != 5:
-            raise UnreadableField(f"cart[{number}]", f"{entry!r} is not "
-                                  "desc:qty:price:ship_units:scode")
+            raise ValueError(f"cart item {entry!r} is not desc:qty:price:ship_units:scode")
         description, count, price, ship_units, stock_code = parts
         items.append(CartItem(description.strip(), quantity(count, f"cart[{number}].qty"),
                               money(price, currency, f"cart[{number}].price"),
