@@ -142,6 +142,9 @@ def test_the_repeated_line_and_the_fractional_quantity_reach_the_stored_order(cl
     lines = json.loads(data)["line_items"]
     assert [(li["sku"], li["quantity"], li["unit_price"], li["total"]) for li in lines] == [
         ("APL", "1.5", "4.00", "6.00")]
+    events = json_of(cli("history", row["ref"], "--json"))["events"]
+    assert [(e["action"], e["detail"]) for e in events] == [
+        ("read with repairs", "line 88 was listed 2 times: kept once")]
     # Reading the same payload again finds nothing changed: the stored copy round-trips.
     refreshed = cli("refresh", row["ref"])
     assert refreshed.returncode == 0, refreshed.stderr
