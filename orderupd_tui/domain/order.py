@@ -15,10 +15,10 @@ set aside rather than stored with a made-up value.
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 from orderupd_tui.domain.currency import UnknownCurrency, quantum
@@ -57,11 +57,6 @@ class UnreadableField(ValueError):
 _MAX_POWER = 12
 MAX_AMOUNT = Decimal(10) ** _MAX_POWER
 
-#: A plain decimal number as JSON and the platforms write one ("19.99", "-5", "1e+20");
-#: ``Decimal`` alone would also take "NaN", "Infinity" and "1_000".
-_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
-
-
 def currency_code(value: Any, field: str = "currency") -> str:
     """An ISO 4217 code as a store sends it, upper-cased; unreadable otherwise."""
     code = value.strip().upper() if isinstance(value, str) else ""
@@ -79,19 +74,36 @@ def decimal(value: Any, field: str) -> Decimal:
     """A finite number from a string, int or float, below :data:`MAX_AMOUNT`.
 
     Floats are read through ``repr`` so that ``19.99`` stays ``19.99`` rather
-    than the binary value closest to it.
+    than the binary value closest to it.  Runs for every amount of every
+    order read, so the usual types are told apart by ``type`` first.
     """
-    if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
+    kind = type(value)
+    if kind is str:
+        try:
+            number = Decimal(value)
+        except InvalidOperation:
+            number = _NAN
+        if "_" in value or not value.isascii():  # digit grouping, other scripts: not JSON
+            number = _NAN
+    elif kind is float:
+        number = Decimal(repr(value))
+    elif kind is int or kind is Decimal:
+        number = Decimal(value)
+    elif isinstance(value, bool) or not isinstance(value, str | int | float):
         raise UnreadableField(field, f"{value!r} is not a number")
-    text = repr(value) if isinstance(value, float) else str(value).strip()
-    if not _NUMBER.fullmatch(text):
-        raise UnreadableField(field, f"{value!r} is not a finite number")
-    number = Decimal(text)
+    else:  # a subclass (an IntEnum, a str wrapper): read as the plain value
+        plain_type = str if isinstance(value, str) else float if isinstance(value, float) else int
+        return decimal(plain_type(value), field)
     # ``adjusted()`` is the power of ten of the leading digit: no arithmetic, so no
     # overflow on "1e999999999".
-    if number and number.adjusted() >= _MAX_POWER:
-        raise UnreadableField(field, f"{value!r} is out of range (at most {MAX_AMOUNT - 1})")
-    return number
+    if number.is_finite() and (not number or number.adjusted() < _MAX_POWER):
+        return number
+    if not number.is_finite():
+        raise UnreadableField(field, f"{value!r} is not a finite number")
+    raise UnreadableField(field, f"{value!r} is out of range (at most {MAX_AMOUNT - 1})")
+
+
+_NAN = Decimal("NaN")
 
 
 def money(value: Any, currency: str, field: str = "amount") -> Decimal:
@@ -114,8 +126,16 @@ def money(value: Any, currency: str, field: str = "amount") -> Decimal:
 def money_or_zero(value: Any, currency: str, field: str = "amount") -> Decimal:
     """:func:`money`, with a missing value read as zero (tax, discount, refunds...)."""
     if value is None or value == "":
-        value = 0
+        try:
+            return _zero(currency)
+        except UnknownCurrency as exc:
+            raise UnreadableField(field, str(exc)) from None
     return money(value, currency, field)
+
+
+@lru_cache(maxsize=512)
+def _zero(currency: str) -> Decimal:
+    return Decimal(0).quantize(quantum(currency))
 
 
 def rounded(amount: Decimal, currency: str) -> Decimal:
