@@ -37,6 +37,7 @@ PAYMENT_STATUSES = (
 FULFILLMENT_STATUSES = ("unfulfilled", "partial", "fulfilled", "unknown")
 ORDER_STATUSES = ("open", "closed", "cancelled")
 
+
 class UnreadableField(ValueError):
     """One field of a store's payload cannot be read as what it must be.
 
@@ -56,6 +57,7 @@ class UnreadableField(ValueError):
 #: hold every accepted amount exactly.
 _MAX_POWER = 12
 MAX_AMOUNT = Decimal(10) ** _MAX_POWER
+
 
 def currency_code(value: Any, field: str = "currency") -> str:
     """An ISO 4217 code as a store sends it, upper-cased; unreadable otherwise."""

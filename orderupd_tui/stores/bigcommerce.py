@@ -183,7 +183,7 @@ def _normalize(
         platform_status=str(raw.get("status") or status_id),
         customer=_person(billing),
         email=str(billing.get("email") or ""),
-        line_items=tuple(_line(p, currency, i) for i, p in enumerate(listed)),
+        line_items=tuple(_line(p, currency, i) for i, p in listed),
         shipping_address=_address(addresses[0]) if addresses else None,
         billing_address=_address(billing) if billing else None,
         note=str(raw.get("customer_message") or ""),

@@ -13,25 +13,27 @@ from collections.abc import Iterable
 from typing import Any
 
 
-def unique_lines(lines: Iterable[Any], key: str) -> tuple[list[dict[str, Any]], tuple[str, ...]]:
-    """The lines with each ``key`` value kept at its first listing, and a note per repeat.
+def unique_lines(lines: Iterable[Any], key: str
+                 ) -> tuple[list[tuple[int, dict[str, Any]]], tuple[str, ...]]:
+    """``(position, line)`` for each ``key`` value at its first listing, and a note per repeat.
 
-    Lines without the key (or that are not objects) are kept as they are:
-    without an id nothing says two equal-looking lines are one.
+    The position is the line's place in the payload, so an error names the
+    line the store has.  Lines without the key (or that are not objects) are
+    kept as they are: without an id nothing says two equal-looking lines are one.
     """
-    kept: list[dict[str, Any]] = []
+    kept: list[tuple[int, dict[str, Any]]] = []
     seen: dict[str, int] = {}
-    for line in lines:
+    for position, line in enumerate(lines):
         ident = line.get(key) if isinstance(line, dict) else None
         if ident in (None, ""):
-            kept.append(line)
+            kept.append((position, line))
             continue
         name = str(ident)
         if name in seen:
             seen[name] += 1
             continue
         seen[name] = 1
-        kept.append(line)
+        kept.append((position, line))
     notes = tuple(f"line {name} was listed {count} times: kept once"
                   for name, count in seen.items() if count > 1)
     return kept, notes

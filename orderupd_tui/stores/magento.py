@@ -112,9 +112,9 @@ def _normalize(raw: dict[str, Any]) -> NormalizedOrder:
     total = money(raw.get("grand_total"), currency, "grand_total")
     refunded = money_or_zero(raw.get("total_refunded"), currency, "total_refunded")
     listed, notes = unique_lines(raw.get("items") or (), "item_id")
-    items = [i for i in listed if not i.get("parent_item_id")]
+    items = [(n, i) for n, i in listed if not i.get("parent_item_id")]
     if state not in ("complete", "closed", "canceled"):
-        fulfillment = _shipped(items, fulfillment)
+        fulfillment = _shipped([i for _, i in items], fulfillment)
     billing = raw.get("billing_address") or {}
     return NormalizedOrder(
         remote_id=str(raw["entity_id"]),
@@ -135,7 +135,7 @@ def _normalize(raw: dict[str, Any]) -> NormalizedOrder:
         platform_status=str(raw.get("status") or state),
         customer=_customer(raw, billing),
         email=str(raw.get("customer_email") or billing.get("email") or ""),
-        line_items=tuple(_line(i, currency, n) for n, i in enumerate(items)),
+        line_items=tuple(_line(i, currency, n) for n, i in items),
         shipping_address=_shipping_address(raw),
         billing_address=_address(billing) if billing else None,
         note=str(raw.get("customer_note") or ""),

@@ -227,7 +227,7 @@ def _normalize(raw: dict[str, Any]) -> NormalizedOrder:
         platform_status="/".join(platform),
         customer=_person(customer) or (_person(billing) if billing else ""),
         email=raw.get("email") or raw.get("contact_email") or customer.get("email") or "",
-        line_items=tuple(_line(li, currency, inclusive, i) for i, li in enumerate(lines)),
+        line_items=tuple(_line(li, currency, inclusive, i) for i, li in lines),
         shipping_address=_address(raw.get("shipping_address")),
         billing_address=_address(billing),
         note=raw.get("note") or "",

@@ -112,7 +112,7 @@ def _normalize(raw: dict[str, Any]) -> NormalizedOrder:
         currency=currency,
         total=total,
         subtotal=sum((money_or_zero(li.get("subtotal"), currency, f"line_items[{i}].subtotal")
-                      for i, li in enumerate(items)), zero),
+                      for i, li in items), zero),
         tax=money_or_zero(raw.get("total_tax"), currency, "total_tax"),
         shipping=money_or_zero(raw.get("shipping_total"), currency, "shipping_total"),
         discount=money_or_zero(raw.get("discount_total"), currency, "discount_total"),
@@ -123,7 +123,7 @@ def _normalize(raw: dict[str, Any]) -> NormalizedOrder:
         platform_status=status,
         customer=_person(raw.get("billing") or {}) or _person(raw.get("shipping") or {}),
         email=str((raw.get("billing") or {}).get("email") or ""),
-        line_items=tuple(_line(li, currency, i) for i, li in enumerate(items)),
+        line_items=tuple(_line(li, currency, i) for i, li in items),
         shipping_address=_address(raw.get("shipping") or {}),
         billing_address=_address(raw.get("billing") or {}),
         note=str(raw.get("customer_note") or ""),

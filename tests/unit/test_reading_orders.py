@@ -208,6 +208,18 @@ def test_a_line_listed_twice_is_kept_once_and_noted(platform: Platform) -> None:
     round_trip(order)
 
 
+def test_an_error_after_a_collapsed_line_names_the_line_the_store_has(
+        platform: Platform) -> None:
+    if not platform.line_ids:
+        pytest.skip("Mal's cart lines have no id")
+    price = amount(platform, "5.00")
+    with pytest.raises(UnreadableField) as caught:
+        platform.read(platform.build("USD", amount(platform, "10.00"),
+                                     [(1, 1, price, price), (1, 1, price, price),
+                                      (2, 1, "NaN", price)]))
+    assert caught.value.field == platform.line.replace("[0]", "[2]")
+
+
 def test_two_lines_with_their_own_ids_are_both_kept(platform: Platform) -> None:
     price = amount(platform, "5.00")
     order = platform.read(platform.build("USD", amount(platform, "10.00"),
