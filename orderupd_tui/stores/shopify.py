@@ -46,6 +46,7 @@ from orderupd_tui.domain.order import (
     money,
     money_or_zero,
     quantity,
+    rounded,
     utc,
 )
 from orderupd_tui.stores.base import Fetched, Page, RemoteOrder, StoreError, Unreadable, read_orders
@@ -282,13 +283,15 @@ def _amount(raw: dict[str, Any], key: str, currency: str, *, required: bool = Fa
     ``required`` amounts (the total) have no "else zero": null there is unreadable.
     """
     value = raw.get(key)
+    field = key
     if value is None:
         money_set = raw.get(key + "_set")
         if money_set:
-            value = money_set["shop_money"]["amount"]
+            field = f"{key}_set.shop_money.amount"
+            value = (money_set.get("shop_money") or {}).get("amount")
     if required:
-        return money(value, currency, key)
-    return money_or_zero(value, currency, key)
+        return money(value, currency, field)
+    return money_or_zero(value, currency, field)
 
 
 def _set_currency(money_set: dict[str, Any] | None) -> str:
@@ -344,7 +347,7 @@ def _line(li: dict[str, Any], currency: str, inclusive: bool, index: int) -> Lin
         for n, allocation in enumerate(allocations):
             discount += money_or_zero(allocation.get("amount"), currency,
                                       f"{field}.discount_allocations[{n}].amount")
-    total = money(price * count - discount, currency, f"{field}.price")
+    total = rounded(price * count - discount, currency)
     if inclusive:
         total -= _taxes(li, currency, field)
     return LineItem(
