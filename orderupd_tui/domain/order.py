@@ -102,7 +102,7 @@ def decimal(value: Any, field: str) -> Decimal:
         return number
     if not number.is_finite():
         raise UnreadableField(field, f"{value!r} is not a finite number")
-    raise UnreadableField(field, f"{value!r} is out of range (at most {MAX_AMOUNT - 1})")
+    raise UnreadableField(field, f"{value!r} is out of range (amounts are below {MAX_AMOUNT:,})")
 
 
 _NAN = Decimal("NaN")

@@ -81,9 +81,9 @@ def test_money_takes_the_precision_of_its_currency(value, currency, expected):
     (True, "True is not a number"),
     ([1], "[1] is not a number"),
     ({"amount": "1"}, "{'amount': '1'} is not a number"),
-    (1e20, "1e+20 is out of range (at most 999999999999)"),
-    ("1000000000000", "'1000000000000' is out of range (at most 999999999999)"),
-    ("1e999999999", "'1e999999999' is out of range (at most 999999999999)"),
+    (1e20, "1e+20 is out of range (amounts are below 1,000,000,000,000)"),
+    ("1000000000000", "'1000000000000' is out of range (amounts are below 1,000,000,000,000)"),
+    ("1e999999999", "'1e999999999' is out of range (amounts are below 1,000,000,000,000)"),
 ])
 def test_unreadable_money_names_the_field(value, problem):
     with pytest.raises(UnreadableField) as caught:
