@@ -107,7 +107,7 @@ def test_unreadable_orders_are_set_aside_and_the_good_ones_stored(shop, poll_of)
     assert len(result.set_aside) == 5
     entries = {e.key: e for e in setaside.open_entries(session)}
     twelve = entries[str(good[1]["id"])]
-    assert "twelve" in twelve.error and twelve.attempts == 1
+    assert "total_price" in twelve.error and "twelve" in twelve.error and twelve.attempts == 1
     assert twelve.number == str(good[1]["order_number"])
     assert "quantity" in entries[str(good[2]["id"])].error or "two" in entries[
         str(good[2]["id"])].error
@@ -242,6 +242,24 @@ def test_a_nul_byte_and_long_text_are_stored_alike_on_both_databases(shop, poll_
     assert any("email" in d and "cut" in d for d in noted), noted
 
 
+def test_a_currency_not_in_iso_4217_and_an_amount_past_the_column_are_set_aside(shop, poll_of):
+    """SQLite would store ``EURO`` and ``1e20`` (as a REAL); PostgreSQL would refuse both.
+
+    Both databases must do the same: neither, with the order kept aside.
+    """
+    orders = shopify_orders(3)
+    orders[0]["currency"] = "EURO"
+    orders[1]["total_price"] = "1e20"
+    shop.orders = orders
+    session = poll_of(shop)
+    (result,) = sync.poll_once(session)
+    assert result.errors == [] and result.new == 1
+    errors = {e.key: e.error for e in setaside.open_entries(session)}
+    assert "currency" in errors[str(orders[0]["id"])] and "EURO" in errors[str(orders[0]["id"])]
+    assert "total_price" in errors[str(orders[1]["id"])]
+    assert "out of range" in errors[str(orders[1]["id"])]
+
+
 # --- the CLI: errors, dismiss, stderr, exit codes ---------------------------------------------
 
 
@@ -273,7 +291,7 @@ def test_poll_names_set_aside_orders_on_stderr_and_errors_lists_them(shop, odd_c
     assert poll.returncode == 1
     assert "twelve" not in poll.stdout and "1 set aside" in poll.stdout
     (line,) = [x for x in poll.stderr.splitlines() if "set aside" in x]
-    assert f"order {bad['id']}" in line and "total_price" in line
+    assert f"order {bad['id']}" in line and "total_price" in line and "twelve" in line
 
     listed = odd_cli("errors", "--json")
     assert listed.returncode == 0
