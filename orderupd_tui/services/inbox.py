@@ -283,6 +283,23 @@ class Inbox:
                                        document=row[5])
         return [found[i] for i in wanted if i in found]
 
+    def resolutions(self, order_ids: Iterable[int]) -> dict[int, str]:
+        """How each order's last update was resolved, and by whom, for orders without a
+        pending one: what a reviewer is told who acts on a row another reviewer just did."""
+        wanted = list(dict.fromkeys(order_ids))
+        found: dict[int, str] = {}
+        for start in range(0, len(wanted), ID_CHUNK):
+            chunk = wanted[start:start + ID_CHUNK]
+            marks = ", ".join("?" * len(chunk))
+            for order, status, who, at in self.rows(
+                "SELECT order_id, status, resolved_by, resolved_at FROM order_update "
+                f"WHERE order_id IN ({marks}) AND status <> 'pending' "
+                "ORDER BY resolved_at, id", chunk,
+            ):
+                when = f" at {_time(at):%H:%M:%S} UTC" if at else ""
+                found[order] = f"{status} by {who or 'someone'}{when}"
+        return found
+
     def detail(self, order_id: int) -> Detail:
         """The order's fields, its pending update (if any) and its history."""
         row = find(str(order_id))

@@ -8,6 +8,9 @@ reporting progress per order; what posting would do is worked out in a
 worker as well, before its confirmation opens.
 Workers never touch widgets: they post messages (``tui.messages``), and
 the handlers here update the status and tell each screen to reload.
+Screens never call the App either: they post intents (``ActionRequested``,
+``PostRequested``) that bubble up to it, and get a :class:`Context` (the
+inbox's queries, the shared status) in their constructors.
 
 Polls and batches share the store connectors, so they take turns through
 one lock; the interface stays responsive while either waits.
@@ -38,13 +41,20 @@ from orderupd_tui.services.session import Session
 from orderupd_tui.stores.base import StoreError
 from orderupd_tui.stores.mals import MalsReceiver
 from orderupd_tui.stores.registry import make_receivers
+from orderupd_tui.tui.context import Context, in_background
 from orderupd_tui.tui.messages import (
+    ActionRequested,
+    BatchDone,
     BatchFinished,
     BatchProgress,
     DataChanged,
+    LoadFailed,
     PlanReady,
     PollFinished,
     PollProgress,
+    PostRequested,
+    StoresLoaded,
+    TargetsReady,
 )
 from orderupd_tui.tui.screens.confirm import ConfirmScreen, PostConfirmScreen, plural
 from orderupd_tui.tui.screens.detail import DetailScreen
@@ -93,6 +103,10 @@ class OrderApp(App[int]):
         self.clock = clock or (lambda: datetime.now(UTC))
         self.cursor_blink = cursor_blink
         self.status = PollStatus()
+        self.context = Context(self.inbox, self.status,
+                               stores=tuple(s.name for s in self.settings.stores),
+                               secrets=tuple(self.settings.secrets()),
+                               cursor_blink=cursor_blink)
         self._timer: Timer | None = None
         self._batch_running = False
         self.store_lock = threading.Lock()
@@ -101,26 +115,30 @@ class OrderApp(App[int]):
             self.sub_title = "demo"
 
     def get_default_screen(self) -> Screen[None]:
-        return MainScreen()
-
-    @property
-    def main(self) -> MainScreen:
-        screen = self.screen_stack[0]
-        assert isinstance(screen, MainScreen)
-        return screen
+        return MainScreen(self.context)
 
     def on_mount(self) -> None:
         self._apply_keymap()
         self._start_receivers()
-        for state in self.inbox.stores():
-            if state.name in {s.name for s in self.settings.stores}:
+        in_background(self, self.context, "stores",
+                      lambda: StoresLoaded(self.inbox.stores()))
+        if self.settings.poll_interval > 0 and self.settings.stores:
+            self.start_poll()
+        self.show_status()
+
+    def on_stores_loaded(self, message: StoresLoaded) -> None:
+        """Each store's last poll and error as recorded (by this or another process)."""
+        configured = {s.name for s in self.settings.stores}
+        for state in message.stores:
+            if state.name in configured and state.name not in self.status.stores:
                 self.status.stores[state.name] = StoreStatus(state.name, state.last_error)
             if state.last_poll_at and (self.status.last is None
                                        or state.last_poll_at > self.status.last):
                 self.status.last = state.last_poll_at
-        if self.settings.poll_interval > 0 and self.settings.stores:
-            self.start_poll()
         self.show_status()
+
+    def on_load_failed(self, message: LoadFailed) -> None:
+        self.notify(message.error, title="database", severity="error", timeout=8)
 
     def _start_receivers(self) -> None:
         """Mal's pushes its orders: listen while the app runs; a busy port is a notice."""
@@ -222,18 +240,33 @@ class OrderApp(App[int]):
 
     # -- batch actions ------------------------------------------------------------------
 
-    def request_action(self, action: str, order_ids: list[int]) -> None:
-        """Confirm, then run ``action`` on these orders in the background."""
+    def on_action_requested(self, message: ActionRequested) -> None:
+        """A screen asked for an action: look its orders up in a worker, then confirm."""
         if self._batch_running:
             self.notify("a batch is still running; wait for it to finish", severity="warning")
             return
-        targets = self.inbox.targets(order_ids)
+        action, order_ids, inbox = message.action, message.order_ids, self.inbox
+
+        def read() -> TargetsReady:
+            targets = inbox.targets(order_ids)
+            resolved = (inbox.resolutions(t.id for t in targets if not t.pending)
+                        if action in REVIEW else {})
+            return TargetsReady(action, targets, resolved)
+
+        in_background(self, self.context, "targets", read)
+
+    def on_targets_ready(self, message: TargetsReady) -> None:
+        """The confirmation; an order someone else resolved meanwhile is named as such."""
+        action, targets = message.action, message.targets
         if action in REVIEW:
+            gone = [t for t in targets if not t.pending]
             targets = [t for t in targets if t.pending]
-            if not targets:
-                self.notify("none of these orders has a pending update", severity="warning")
-                return
-        if not targets:
+            if gone:
+                said = named([f"{t.ref} was {message.resolved[t.id]}" if t.id in message.resolved
+                              else f"{t.ref} has no pending update" for t in gone])
+                self.notify(said if targets else f"nothing to {action}: {said}",
+                            severity="warning", timeout=8)
+        if not targets or self._batch_running:
             return
         on_reset = self.settings.accounting.on_reset
 
@@ -248,8 +281,9 @@ class OrderApp(App[int]):
 
         self.push_screen(ConfirmScreen(action, targets, on_reset), confirmed)
 
-    def request_post(self, order_ids: list[int]) -> None:
+    def on_post_requested(self, message: PostRequested) -> None:
         """``p``: work out what posting these orders would do, then confirm (see on_plan_ready)."""
+        order_ids = message.order_ids
         if not self.session.has_books:
             self.notify("posting is off: the accounting backend is 'none' in the config",
                         severity="warning")
@@ -348,7 +382,8 @@ class OrderApp(App[int]):
             self.notify(short_summary(message.result),
                         severity="warning" if failed else "information",
                         timeout=10 if failed else 5)
-        self.main.batch_finished(message.failed, message.acted)
+        for screen in self.screen_stack:
+            screen.post_message(BatchDone(message.failed, message.acted))
         self.broadcast_change()
         self.show_status()
 

@@ -1,19 +1,43 @@
-"""Messages that carry the results of background work back to the app's screens.
+"""The messages of the app: results of background work, and the reviewer's intents.
 
-Workers run services in threads; they never touch widgets.  They post
-these messages, and the handlers (on the main thread) update the display.
+Workers run services in threads and never touch widgets: they post the
+result messages here, and handlers on the main thread update the display.
+Screens never call the App: they post an intent (``ActionRequested``,
+``PostRequested``), which bubbles up to the App, the one place that runs
+batches and owns the store connectors.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from textual.message import Message
 
-from orderupd_tui.services.inbox import Listing
+from orderupd_tui.services.inbox import Detail, Listing, StoreState, Target
 from orderupd_tui.services.postplan import PostPlan
 from orderupd_tui.services.review import BatchResult
 from orderupd_tui.services.sync import PollResult
+
+# -- intents (screens to the App) ---------------------------------------------------------
+
+
+@dataclass
+class ActionRequested(Message):
+    """The reviewer asked for ``action`` (accept, ignore, cancel, refresh) on these orders."""
+
+    action: str
+    order_ids: list[int]
+
+
+@dataclass
+class PostRequested(Message):
+    """The reviewer asked to post these orders."""
+
+    order_ids: list[int]
+
+
+# -- results of background work -----------------------------------------------------------
 
 
 @dataclass
@@ -31,6 +55,26 @@ class PollFinished(Message):
 
     results: PollResult = field(default_factory=PollResult)
     error: str | None = None
+
+
+@dataclass
+class StoresLoaded(Message):
+    """Each store's last poll, as recorded in the database."""
+
+    stores: list[StoreState]
+
+
+@dataclass
+class TargetsReady(Message):
+    """The orders an action would touch, looked up for its confirmation.
+
+    ``resolved`` says, for each asked order that has no pending update any
+    more, who resolved it and how (another reviewer may just have).
+    """
+
+    action: str
+    targets: list[Target]
+    resolved: dict[int, str]
 
 
 @dataclass
@@ -53,11 +97,47 @@ class BatchFinished(Message):
 
 
 @dataclass
+class BatchDone(Message):
+    """Sent to each screen after a batch: the orders acted on, and those that failed."""
+
+    failed: set[int]
+    acted: list[int]
+
+
+@dataclass
 class PlanReady(Message):
     """What posting the chosen orders would do, for the confirmation; None if it failed."""
 
     plan: PostPlan | None
     error: str | None = None
+
+
+@dataclass
+class ViewLoaded(Message):
+    """A pane's listing is built and its first rows read.
+
+    ``cursor`` is the cursor's position in the new listing; ``asked_at``
+    the cursor's position when the load was asked for, so moves made while
+    it loaded are kept.
+    """
+
+    pane: str
+    listing: Listing
+    start: int
+    rows: list[Any]
+    cursor: int
+    screen_line: int
+    asked_at: int
+    reload: bool
+
+
+@dataclass
+class PageLoaded(Message):
+    """Rows a pane was waiting for: the window ``base`` grown to hold them."""
+
+    pane: str
+    base: Any
+    window: Any
 
 
 @dataclass
@@ -67,5 +147,37 @@ class CountReady(Message):
     listing: Listing
 
 
+@dataclass
+class CountsReady(Message):
+    """Every order and every pending update, counted for the count line and the tabs."""
+
+    orders: int
+    pending: int
+
+
+@dataclass
+class IdsLoaded(Message):
+    """Every order id a listing shows, for ``*``."""
+
+    listing: Listing
+    ids: list[int]
+
+
+@dataclass
+class DetailLoaded(Message):
+    """An order's detail, or the one-line reason it could not be read."""
+
+    order_id: int
+    detail: Detail | None
+    error: str | None = None
+
+
+@dataclass
+class LoadFailed(Message):
+    """A background read failed: the one line to show."""
+
+    error: str
+
+
 class DataChanged(Message):
-    """The database changed (a poll, a batch): panes reload what they show."""
+    """The database changed (a poll, a batch, another process): views reload what they show."""

@@ -46,11 +46,13 @@ def app_for(session: Session) -> OrderApp:
 
 
 def main_of(app: OrderApp) -> MainScreen:
-    return app.main
+    screen = app.screen_stack[0]
+    assert isinstance(screen, MainScreen)
+    return screen
 
 
 def table(app: OrderApp, pane: str = "inbox") -> VirtualTable:
-    return app.main.query_one(f"#{pane}", VirtualTable)
+    return main_of(app).query_one(f"#{pane}", VirtualTable)
 
 
 def line(app: OrderApp, y: int, pane: str = "inbox") -> str:
@@ -58,11 +60,11 @@ def line(app: OrderApp, y: int, pane: str = "inbox") -> str:
 
 
 def counts(app: OrderApp) -> str:
-    return text_of(app.main.query_one("#counts"))
+    return text_of(main_of(app).query_one("#counts"))
 
 
 def status(app: OrderApp) -> str:
-    return text_of(app.main.query_one("#status"))
+    return text_of(main_of(app).query_one("#status"))
 
 
 def text_of(widget: Any) -> str:
@@ -213,15 +215,15 @@ async def test_space_marks_and_moves_star_marks_all_and_U_unmarks(session: Sessi
         first = inbox.current_row.id
         await pilot.press("space")
         assert inbox.cursor == 1
-        assert app.main.marks == {first}
+        assert main_of(app).marks == {first}
         assert line(app, 1).startswith("*")
         assert "marked 1" in counts(app)
         await pilot.press("space")
-        assert len(app.main.marks) == 2
+        assert len(main_of(app).marks) == 2
         await pilot.press("asterisk")
-        assert len(app.main.marks) == inbox.total
+        assert len(main_of(app).marks) == inbox.total
         await pilot.press("U")
-        assert app.main.marks == set()
+        assert main_of(app).marks == set()
         assert "marked 0" in counts(app)
 
 
@@ -240,7 +242,7 @@ async def test_accept_marked_updates_confirmed(demo: DemoProcess, session: Sessi
         await settle(pilot)
         assert isinstance(app.screen, MainScreen)
         assert any("3 accepted" in n for n in notifications(app))
-        assert app.main.marks == set()
+        assert main_of(app).marks == set()
         assert all(not order_state(ref)["pending_update"] for ref in refs)
         assert table(app, "updates").total == 0
         assert "pending 0" in counts(app)
@@ -379,7 +381,7 @@ async def test_failed_orders_stay_marked(demo: DemoProcess, session: Session) ->
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         await pilot.press("2", "asterisk")
-        marked = set(app.main.marks)
+        marked = set(main_of(app).marks)
         assert len(marked) == 2
         demo.control.fault(500, count=20)
         try:
@@ -389,7 +391,7 @@ async def test_failed_orders_stay_marked(demo: DemoProcess, session: Session) ->
             demo.control.clear_faults()
         summary = next(n for n in notifications(app) if "accepted" in n)
         assert summary.startswith("0 accepted, 2 failed: main:")
-        assert app.main.marks == marked
+        assert main_of(app).marks == marked
         assert table(app, "updates").total == 2
 
 
@@ -478,7 +480,7 @@ async def test_p_on_a_pending_order_is_refused_and_it_stays_marked(
         assert isinstance(app.screen, MainScreen)  # nothing could be posted: no modal
         assert any(f"nothing to post: {ref} has a pending update" in n
                    for n in notifications(app))
-        assert app.main.marks == {order_id(ref)}
+        assert main_of(app).marks == {order_id(ref)}
         assert order_state(ref)["accounting"]["state"] == "unposted"
 
 
@@ -490,7 +492,7 @@ async def test_p_posts_the_marked_orders_and_the_refused_one_stays_marked(
     app = app_for(session)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        app.main.marks.update({order_id(pending), order_id(ready)})
+        main_of(app).marks.update({order_id(pending), order_id(ready)})
         await pilot.press("p")
         await settle(pilot)
         text = confirm_text(app)
@@ -501,7 +503,7 @@ async def test_p_posts_the_marked_orders_and_the_refused_one_stays_marked(
         await settle(pilot)
         summary = next(n for n in notifications(app) if "posted" in n)
         assert summary.startswith(f"1 posted, 1 refused: {pending} has a pending update")
-        assert app.main.marks == {order_id(pending)}
+        assert main_of(app).marks == {order_id(pending)}
         assert order_state(ready)["accounting"]["state"] == "posted"
         assert order_state(pending)["accounting"]["state"] == "unposted"
 
@@ -594,7 +596,7 @@ async def test_cursor_and_marks_stay_on_their_orders_across_a_poll(demo: DemoPro
         inbox = table(app)
         await pilot.press("j", "j", "space", "space", "k")
         under_cursor = inbox.current_row.id
-        marks = set(app.main.marks)
+        marks = set(main_of(app).marks)
         position, before = inbox.cursor, inbox.total
         demo.control.add_orders(3)
         await pilot.press("s")
@@ -602,7 +604,7 @@ async def test_cursor_and_marks_stay_on_their_orders_across_a_poll(demo: DemoPro
         assert inbox.total == before + 3
         assert inbox.current_row.id == under_cursor
         assert inbox.cursor == position + 3
-        assert app.main.marks == marks
+        assert main_of(app).marks == marks
         assert "polled" in status(app)
 
 
@@ -659,9 +661,9 @@ async def test_filter_as_you_type_and_escape(session: Session) -> None:
         await pilot.press("space")
         await pilot.press("escape")  # clears the filter first
         assert inbox.total == everything
-        assert len(app.main.marks) == 1
+        assert len(main_of(app).marks) == 1
         await pilot.press("escape")  # then the marks
-        assert app.main.marks == set()
+        assert main_of(app).marks == set()
         customer = inbox.visible_rows()[0].customer.split()[-1][:4].lower()
         await pilot.press("slash", *customer, "enter")
         await pilot.pause()
@@ -742,7 +744,7 @@ async def test_the_command_palette_offers_every_action(session: Session) -> None
     app = app_for(session)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        titles = {c.title for c in app.get_system_commands(app.main)}
+        titles = {c.title for c in app.get_system_commands(main_of(app))}
         for wanted in ("Refresh", "Mark", "Filter", "Open", "Sync", "Help", "Quit", "Theme",
                        "Next sort column", "Reverse sort", "Mark all shown", "Post"):
             assert wanted in titles
@@ -759,13 +761,13 @@ async def test_the_footer_greys_out_keys_that_do_not_apply(session: Session) -> 
     app = app_for(session)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        footer_keys = {k.action: k for k in app.main.query("FooterKey")}
+        footer_keys = {k.action: k for k in main_of(app).query("FooterKey")}
         assert footer_keys["act('accept')"].has_class("-disabled")  # accept is for Updates
         assert not footer_keys["act('refresh')"].has_class("-disabled")
         assert not footer_keys["post"].has_class("-disabled")
         await pilot.press("2")
         await pilot.pause()
-        footer_keys = {k.action: k for k in app.main.query("FooterKey")}
+        footer_keys = {k.action: k for k in main_of(app).query("FooterKey")}
         assert footer_keys["act('accept')"].has_class("-disabled")  # nothing pending
         assert footer_keys["post"].has_class("-disabled")  # an update's order is never postable
 
@@ -795,8 +797,8 @@ async def test_usable_at_80x24_without_colour(session: Session,
                       "Acct"):
             assert title in header
         assert len(line(app, 1)) == inbox.size.width == 80
-        assert app.main.query_one("Footer").region.bottom == 24
-        footer = {k.action: k for k in app.main.query("FooterKey")}
+        assert main_of(app).query_one("Footer").region.bottom == 24
+        footer = {k.action: k for k in main_of(app).query("FooterKey")}
         assert "act('accept')" not in footer  # left out, not greyed: the keys that apply fit
         assert {"post", "quit"} <= set(footer)
         assert footer["quit"].region.right <= 80

@@ -171,10 +171,10 @@ def test_posted_order_confirmation(snap_compare: Any, frozen_app: OrderApp) -> N
     async def mark_posted_updates(pilot: Pilot[Any]) -> None:
         await settled(pilot)
         await pilot.press("2")
-        table = pilot.app.main.pane.table
+        table = pilot.app.screen_stack[0].pane.table
         for row in table.visible_rows():
             if row.posted:
-                pilot.app.main.marks.add(row.order_id)
+                pilot.app.screen_stack[0].marks.add(row.order_id)
 
     assert snap_compare(frozen_app, press=["a"], terminal_size=WIDE,
                         run_before=mark_posted_updates)
@@ -188,9 +188,9 @@ def test_posting_confirmation(snap_compare: Any, posting_app: OrderApp) -> None:
         await settled(pilot)
         orders = fixed_orders()
         for index in (0, 1, 2, 3, 4, 13):
-            posting_app.main.marks.add(find(f"main:{orders[index].number}").id)
-        posting_app.main.pane.table.refresh()
-        posting_app.main.update_counts()
+            posting_app.screen_stack[0].marks.add(find(f"main:{orders[index].number}").id)
+        posting_app.screen_stack[0].pane.table.refresh()
+        posting_app.screen_stack[0].update_counts()
         await pilot.press("p")
         await settled(pilot)
 

@@ -1,13 +1,14 @@
 """One order in full: its fields, the pending update as an old → new diff, and its history.
 
 ``r``, ``a``, ``i``, ``c`` and ``p`` work here too, through the same
-confirmations as in the panes; the screen reloads when the order changes.
+confirmations as in the panes (posted to the App as intents); the detail
+is read in a worker, and again whenever the database changes.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from rich.console import Group, RenderableType
 from rich.table import Table
@@ -18,12 +19,17 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from orderupd_tui.errorlog import log_unexpected
 from orderupd_tui.services.inbox import Detail
-from orderupd_tui.tui.messages import DataChanged
+from orderupd_tui.tui.context import Context, in_background
+from orderupd_tui.tui.messages import (
+    ActionRequested,
+    DataChanged,
+    DetailLoaded,
+    LoadFailed,
+    PostRequested,
+)
 from orderupd_tui.tui.widgets.status import StatusBar
-
-if TYPE_CHECKING:
-    from orderupd_tui.tui.app import OrderApp
 
 
 def shown_time(value: str | None) -> str:
@@ -145,38 +151,48 @@ class DetailScreen(Screen[None]):
         Binding("pageup", "scroll('page_up')", "Page up", show=False, id="detail_page_up"),
     ]
 
-    def __init__(self, order_id: int) -> None:
+    def __init__(self, context: Context, order_id: int) -> None:
         super().__init__()
+        self.context = context
         self.order_id = order_id
         self.detail: Detail | None = None
 
-    @property
-    def order_app(self) -> OrderApp:
-        from orderupd_tui.tui.app import OrderApp
-
-        assert isinstance(self.app, OrderApp)
-        return self.app
-
     def compose(self) -> ComposeResult:
-        yield Static(id="detail-title")
+        yield Static(Text(" reading the order…", style="bold"), id="detail-title")
         with VerticalScroll(id="detail-body"):
             yield Static(id="detail-content")
-        yield StatusBar(id="status")
+        yield StatusBar(self.context.status, id="status")
         yield Footer()
 
     def on_mount(self) -> None:
         self.load()
-        self.order_app.show_status()
 
     def load(self) -> None:
-        detail = self.order_app.inbox.detail(self.order_id)
-        self.detail = detail
+        """Read the order in the background; :meth:`on_detail_loaded` shows it."""
+        inbox, order_id, secrets = self.context.inbox, self.order_id, self.context.secrets
+
+        def read() -> DetailLoaded:
+            try:
+                return DetailLoaded(order_id, inbox.detail(order_id))
+            except LookupError as exc:  # removed meanwhile (by another process)
+                return DetailLoaded(order_id, None, str(exc))
+            except Exception:
+                return DetailLoaded(order_id, None, log_unexpected(secrets))
+
+        in_background(self, self.context, "detail", read)
+
+    def on_detail_loaded(self, message: DetailLoaded) -> None:
+        title = self.query_one("#detail-title", Static)
+        if message.detail is None:
+            title.update(Text(f" order {message.order_id}: {message.error}", style="bold"))
+            return
+        detail = self.detail = message.detail
         order = detail.order
-        title = f" {order['ref']} · {order['customer'] or 'no name'} · {order['total']} " \
-                f"{order['currency']}"
+        line = f" {order['ref']} · {order['customer'] or 'no name'} · {order['total']} " \
+               f"{order['currency']}"
         if order["pending_update"]:
-            title += " · pending update"
-        self.query_one("#detail-title", Static).update(Text(title, style="bold"))
+            line += " · pending update"
+        title.update(Text(line, style="bold"))
         parts: list[RenderableType] = [_section("Order"), fields_table(detail)]
         if detail.update is not None:
             update = detail.update
@@ -186,6 +202,9 @@ class DetailScreen(Screen[None]):
         parts += [_section("History"), *history_tables(detail.history)]
         self.query_one("#detail-content", Static).update(Group(*parts))
         self.refresh_bindings()
+
+    def on_load_failed(self, message: LoadFailed) -> None:
+        self.notify(message.error, title="database", severity="error", timeout=8)
 
     def on_data_changed(self, message: DataChanged) -> None:
         self.load()
@@ -202,10 +221,10 @@ class DetailScreen(Screen[None]):
         return True
 
     def action_act(self, action: str) -> None:
-        self.order_app.request_action(action, [self.order_id])
+        self.post_message(ActionRequested(action, [self.order_id]))
 
     def action_post(self) -> None:
-        self.order_app.request_post([self.order_id])
+        self.post_message(PostRequested([self.order_id]))
 
     def action_scroll(self, how: str) -> None:
         body = self.query_one("#detail-body", VerticalScroll)

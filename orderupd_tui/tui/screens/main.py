@@ -1,38 +1,45 @@
 """The two panes, Inbox and Updates, with their filter, sort, marks and count line.
 
 Each pane is a :class:`VirtualTable` over a listing from
-``services.inbox``; a new filter or sort makes a new listing, a poll or a
-batch reloads the same view in place.  Marks are order ids, shared by both
-panes, so an order marked in the Inbox is marked in Updates too.
+``services.inbox``; a new filter or sort makes a new listing, a poll, a
+batch or another process's change reloads the same view in place.  Every
+read runs in a worker of its pane (see ``tui.context``) and comes back as
+a message, so keys are handled while the database answers.  Marks are
+order ids, shared by both panes, so an order marked in the Inbox is
+marked in Updates too.  Intents (act, post) are posted as messages for
+the App; batch results come back as :class:`BatchDone`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, ClassVar
+from typing import Any, ClassVar
 
-from textual import events, on, work
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import ContentSwitcher, Footer, Input
 
-from orderupd_tui.services.inbox import (
-    ORDER_SORTS,
-    UPDATE_SORTS,
-    CountCancelled,
-    Listing,
-    OrderRow,
-    View,
+from orderupd_tui.services.inbox import ORDER_SORTS, UPDATE_SORTS, Listing, OrderRow, View
+from orderupd_tui.tui.context import Context, in_background
+from orderupd_tui.tui.messages import (
+    ActionRequested,
+    BatchDone,
+    CountReady,
+    CountsReady,
+    DataChanged,
+    IdsLoaded,
+    LoadFailed,
+    PageLoaded,
+    PostRequested,
+    ViewLoaded,
 )
-from orderupd_tui.tui.messages import CountReady, DataChanged
+from orderupd_tui.tui.screens.detail import DetailScreen
 from orderupd_tui.tui.widgets.columns import order_columns, store_width, update_columns
 from orderupd_tui.tui.widgets.status import CountLine, PaneTabs, StatusBar
-from orderupd_tui.tui.widgets.table import VirtualTable
-
-if TYPE_CHECKING:
-    from orderupd_tui.tui.app import OrderApp
+from orderupd_tui.tui.widgets.table import PAGE, VirtualTable, Window
 
 #: Seconds of quiet typing before a long count starts.
 COUNT_AFTER = 0.3
@@ -81,26 +88,22 @@ class MainScreen(Screen[None]):
         Binding("p", "post", "Post", id="post"),
     ]
 
-    def __init__(self) -> None:
+    def __init__(self, context: Context) -> None:
         super().__init__()
+        self.context = context
+        self.inbox = context.inbox
         self.marks: set[int] = set()
         self.active = "inbox"
         self.panes: dict[str, Pane] = {}
         self._count_timer: Timer | None = None
-        #: Every order, counted when the data changes rather than on every keystroke.
+        #: Every order and every pending update, counted when the data changes.
         self._orders = 0
+        self._pending = 0
         self._enabled: tuple[bool, ...] = ()
         self.narrow = False
 
-    @property
-    def order_app(self) -> OrderApp:
-        from orderupd_tui.tui.app import OrderApp
-
-        assert isinstance(self.app, OrderApp)
-        return self.app
-
     def compose(self) -> ComposeResult:
-        width = store_width([s.name for s in self.order_app.inbox.stores()])
+        width = store_width(list(self.context.stores))
         yield PaneTabs(id="tabs")
         with ContentSwitcher(initial="inbox", id="panes"):
             yield VirtualTable(order_columns(width), self.marks, lambda r: r.id,
@@ -110,7 +113,7 @@ class MainScreen(Screen[None]):
         yield Input(placeholder="filter: number, customer, email or store (enter keeps it, "
                     "esc clears)", id="filter", compact=True)
         yield CountLine(id="counts")
-        yield StatusBar(id="status")
+        yield StatusBar(self.context.status, id="status")
         yield Footer()
 
     def on_resize(self, event: events.Resize) -> None:
@@ -132,14 +135,13 @@ class MainScreen(Screen[None]):
                             tuple(s.name for s in UPDATE_SORTS)),
         }
         filter_input = self.query_one("#filter", Input)
-        filter_input.cursor_blink = self.order_app.cursor_blink
+        filter_input.cursor_blink = self.context.cursor_blink
         filter_input.display = False
-        self._orders = self.order_app.inbox.order_count()
+        self._load_counts()
         for pane in self.panes.values():
-            self._show(pane)
+            self._load_view(pane)
         self.set_focus(self.pane.table)
         self.update_counts()
-        self.order_app.show_status()
 
     # -- panes and listings -------------------------------------------------------------
 
@@ -147,18 +149,78 @@ class MainScreen(Screen[None]):
     def pane(self) -> Pane:
         return self.panes[self.active]
 
+    def _pane_of(self, table: VirtualTable) -> Pane | None:
+        return next((p for p in self.panes.values() if p.table is table), None)
+
     def _listing(self, pane: Pane) -> Listing:
-        inbox = self.order_app.inbox
+        """A new listing of the pane's view: reads the database (planning, cheap counts)."""
+        inbox = self.inbox
         return inbox.orders(pane.view) if pane.name == "inbox" else inbox.updates(pane.view)
 
-    def _show(self, pane: Pane) -> None:
-        """A new view of a pane: a new listing from the top; count it later if it is long."""
-        listing = self._listing(pane)
-        previous = pane.table.listing
-        if previous is not None:
+    def _load_view(self, pane: Pane, *, reload: bool = False) -> None:
+        """Build the pane's listing in its worker, with the rows the screen needs.
+
+        A reload keeps the cursor's order: its new position is a range count by
+        its key, and the rows around it are read by key, both in the worker.
+        """
+        table = pane.table
+        previous = table.listing
+        if previous is not None and not reload:
             previous.cancel()
-        pane.table.show(listing)
-        self._count_later(listing)
+        anchor, screen_line = table.cursor_anchor() if reload else (None, 0)
+        asked_at = table.cursor
+        near_end = table.total_exact and table.cursor > table.total // 2
+        height = table.page_height
+
+        def read() -> ViewLoaded:
+            listing = self._listing(pane)
+            if anchor is None:
+                rows = listing.after(None, height + PAGE)
+                return ViewLoaded(pane.name, listing, 0, rows, 0, 0, asked_at, reload)
+            still = listing.find(anchor.id)
+            key = still.key if still is not None else anchor.key
+            cursor = listing.position(key, near_end and listing.total is not None)
+            above = listing.before(key, screen_line + PAGE // 2)
+            below = listing.after(key, height + PAGE, inclusive=True)
+            return ViewLoaded(pane.name, listing, cursor - len(above), above + below, cursor,
+                              screen_line, asked_at, reload)
+
+        in_background(self, self.context, f"view-{pane.name}", read)
+
+    def on_view_loaded(self, message: ViewLoaded) -> None:
+        pane = self.panes[message.pane]
+        if message.listing.view != pane.view:
+            return  # typed on: a newer view is on its way
+        table = pane.table
+        previous = table.listing
+        if previous is not None and previous is not message.listing:
+            previous.cancel()
+        cursor = message.cursor
+        if message.reload:
+            cursor += table.cursor - message.asked_at  # moves made while it loaded
+        table.show(Window(message.listing, message.start, message.rows), cursor,
+                   message.screen_line)
+        self._count_later(message.listing)
+        if pane is self.pane:
+            self.update_counts()
+
+    def on_virtual_table_rows_wanted(self, message: VirtualTable.RowsWanted) -> None:
+        pane = self._pane_of(message.table)
+        if pane is None:
+            return
+        base, first, last = message.base, message.first, message.last
+        total, exact = message.table.total, message.table.total_exact
+
+        def read() -> PageLoaded:
+            return PageLoaded(pane.name, base, base.grown(first, last, total, exact))
+
+        in_background(self, self.context, f"rows-{pane.name}", read)
+
+    def on_page_loaded(self, message: PageLoaded) -> None:
+        self.panes[message.pane].table.rows_loaded(message.base, message.window)
+
+    def on_virtual_table_count_wanted(self, message: VirtualTable.CountWanted) -> None:
+        self._count_now(message.listing)
 
     def _count_later(self, listing: Listing) -> None:
         """A common filter's exact count takes a while: the rows show first, the count once
@@ -167,38 +229,56 @@ class MainScreen(Screen[None]):
             return
         if self._count_timer is not None:
             self._count_timer.stop()
-        self._count_timer = self.set_timer(COUNT_AFTER,
-                                           lambda: self.count_in_background(listing))
+        self._count_timer = self.set_timer(COUNT_AFTER, lambda: self._count_now(listing))
 
-    @work(thread=True, group="count", exit_on_error=False)
-    def count_in_background(self, listing: Listing) -> None:
-        try:
-            listing.count()
-        except CountCancelled:
+    def _count_now(self, listing: Listing) -> None:
+        if listing.total is not None:
+            self.post_message(CountReady(listing))
             return
-        finally:
-            self.order_app.session.db.close()
-        self.post_message(CountReady(listing))
+
+        def read() -> CountReady:
+            listing.count()
+            return CountReady(listing)
+
+        # Not exclusive per pane: a count may run while the pane's rows are read.
+        in_background(self, self.context, f"count-{id(listing)}", read)
 
     def on_count_ready(self, message: CountReady) -> None:
         for pane in self.panes.values():
             pane.table.count_ready(message.listing)
         self.update_counts()
 
+    def _load_counts(self) -> None:
+        inbox = self.inbox
+
+        def read() -> CountsReady:
+            return CountsReady(inbox.order_count(), inbox.pending_count())
+
+        in_background(self, self.context, "counts", read)
+
+    def on_counts_ready(self, message: CountsReady) -> None:
+        self._orders, self._pending = message.orders, message.pending
+        self.update_counts()
+
+    def on_load_failed(self, message: LoadFailed) -> None:
+        self.notify(message.error, title="database", severity="error", timeout=8)
+
     def on_data_changed(self, message: DataChanged) -> None:
-        """A poll or a batch changed the database: the same views, reloaded in place."""
-        self._orders = self.order_app.inbox.order_count()
+        """A poll, a batch or another process changed the database: reload views in place."""
+        self._load_counts()
         for pane in self.panes.values():
-            listing = self._listing(pane)
-            if pane.table.listing is not None:
-                pane.table.listing.cancel()
-            pane.table.reload(listing)
-            self._count_later(listing)
+            self._load_view(pane, reload=True)
+
+    def on_batch_done(self, message: BatchDone) -> None:
+        """After a batch: failed orders stay marked, the others are unmarked."""
+        if self.marks:
+            self.marks.difference_update(i for i in message.acted if i not in message.failed)
+        for pane in self.panes.values():
+            pane.table.refresh()
         self.update_counts()
 
     def update_counts(self) -> None:
-        inbox = self.order_app.inbox
-        pending = inbox.pending_count()
+        pending = self._pending
         table = self.pane.table
         total = self._orders if self.active == "inbox" else pending
         noun = "orders" if self.active == "inbox" else "updates"
@@ -258,15 +338,21 @@ class MainScreen(Screen[None]):
         self.action_show_pane("updates" if self.active == "inbox" else "inbox")
 
     def action_open(self) -> None:
-        from orderupd_tui.tui.screens.detail import DetailScreen
-
-        row = self.pane.table.current_row
+        row = self._cursor_row()
         if row is not None:
-            self.app.push_screen(DetailScreen(self.pane.table.order_id(row)))
+            self.app.push_screen(DetailScreen(self.context, self.pane.table.order_id(row)))
+
+    def _cursor_row(self) -> Any | None:
+        """The cursor's row, or None with a word if it is still being read."""
+        table = self.pane.table
+        row = table.current_row
+        if row is None and table.total > 0:
+            self.notify("still reading this row; try again in a moment", timeout=2)
+        return row
 
     def action_mark(self) -> None:
         table = self.pane.table
-        if table.toggle_mark():
+        if self._cursor_row() is not None and table.toggle_mark():
             table.action_cursor_down()
             self.update_counts()
 
@@ -274,8 +360,16 @@ class MainScreen(Screen[None]):
         listing = self.pane.table.listing
         if listing is None:
             return
-        self.marks.update(listing.ids())
-        self.pane.table.refresh()
+
+        def read() -> IdsLoaded:
+            return IdsLoaded(listing, listing.ids())
+
+        in_background(self, self.context, f"ids-{self.pane.name}", read)
+
+    def on_ids_loaded(self, message: IdsLoaded) -> None:
+        self.marks.update(message.ids)
+        for pane in self.panes.values():
+            pane.table.refresh()
         self.update_counts()
 
     def action_unmark_all(self) -> None:
@@ -304,32 +398,32 @@ class MainScreen(Screen[None]):
         names = pane.sorts
         following = names[(names.index(pane.view.sort) + 1) % len(names)]
         pane.view = replace(pane.view, sort=following, reverse=False)
-        self._show(pane)
+        self._load_view(pane)
         self.update_counts()
 
     def action_reverse_sort(self) -> None:
         pane = self.pane
         pane.view = replace(pane.view, reverse=not pane.view.reverse)
-        self._show(pane)
+        self._load_view(pane)
         self.update_counts()
 
     def action_act(self, action: str) -> None:
         """``r``, ``a``, ``i``, ``c``: the marked orders, or else the one under the cursor."""
         ids = self.chosen()
         if ids:
-            self.order_app.request_action(action, ids)
+            self.post_message(ActionRequested(action, ids))
 
     def action_post(self) -> None:
         """``p``: post the marked orders, or else the one under the cursor."""
         ids = self.chosen()
         if ids:
-            self.order_app.request_post(ids)
+            self.post_message(PostRequested(ids))
 
     def chosen(self) -> list[int]:
         """The order ids an action applies to: the marked ones, or else the cursor's."""
         if self.marks:
             return sorted(self.marks)
-        row = self.pane.table.current_row
+        row = self._cursor_row()
         return [] if row is None else [self.pane.table.order_id(row)]
 
     # -- the filter line ----------------------------------------------------------------
@@ -348,12 +442,5 @@ class MainScreen(Screen[None]):
         if text == pane.view.text:
             return
         pane.view = replace(pane.view, text=text)
-        self._show(pane)
+        self._load_view(pane)
         self.update_counts()
-
-    def batch_finished(self, failed: set[int], acted: list[int]) -> None:
-        """After a batch: failed orders stay marked, the others are unmarked."""
-        if self.marks:
-            self.marks.difference_update(i for i in acted if i not in failed)
-        for pane in self.panes.values():
-            pane.table.refresh()

@@ -79,7 +79,17 @@ class PollStatus:
 
 
 class StatusBar(Static):
-    """Last poll, next poll, polling progress, batch progress, and each store's last error."""
+    """Last poll, next poll, polling progress, batch progress, and each store's last error.
+
+    Given the app's one :class:`PollStatus`, so a screen pushed later shows it at once.
+    """
+
+    def __init__(self, status: PollStatus, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.status = status
+
+    def on_mount(self) -> None:
+        self.show(self.status)
 
     def show(self, status: PollStatus) -> None:
         text = Text(no_wrap=True, overflow="ellipsis")

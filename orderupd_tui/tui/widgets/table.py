@@ -1,15 +1,19 @@
 """A virtual table over a database listing, drawn line by line through Textual's Line API.
 
 Only the rows on screen are ever drawn, and only a window of rows around
-them is held: :class:`Window` asks the listing for the page after (or
-before) the rows it has, by key, so moving through a million orders costs
-one small indexed query a page.  The scrollbar's thumb is sized by the
-listing's count, so it is honest; a jump far away (clicking or dragging
-the scrollbar) asks for the rows at that position.
+them is held.  The table never reads the database itself: a row it does
+not hold draws as a placeholder, and the table posts :class:`RowsWanted`
+with the window it has; its screen grows that window in a worker (the
+page after or before the rows held, by key, so moving through a million
+orders costs one small indexed query a page) and hands the new window
+back.  Keys therefore always repaint at once, whatever the database's
+distance.  The scrollbar's thumb is sized by the listing's count; a key
+that needs the exact count (End, the scrollbar) acts on what is known and
+again when :class:`CountWanted` has been answered.
 
-When the data changes underneath (a poll, a batch), :meth:`VirtualTable.reload`
-keeps the cursor and the top of the view on the same orders, by key and
-id, and repaints only what is shown.
+When the data changes underneath (a poll, a batch), the screen builds the
+new listing in a worker around the cursor's row and :meth:`VirtualTable.show`
+puts the cursor and the view back on the same order.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.geometry import Region
+from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -34,15 +39,22 @@ from orderupd_tui.tui.widgets.columns import MARK_GLYPH, Column, layout
 PAGE = 100
 #: The most rows held at once; the window is trimmed around the screen beyond that.
 MAX_WINDOW = 1000
+#: What a row still being fetched shows.
+PLACEHOLDER = "…"
 
 
 class Window:
-    """A contiguous run of a listing's rows, with the position of the first."""
+    """A contiguous run of a listing's rows, with the position of the first.
 
-    def __init__(self, listing: Listing) -> None:
+    A window never changes once made: :meth:`grown` (which reads the
+    database, so it runs in a worker) returns a new one, and the table
+    swaps it in on the main thread if it still shows the window it grew.
+    """
+
+    def __init__(self, listing: Listing, start: int = 0, rows: Sequence[Any] = ()) -> None:
         self.listing = listing
-        self.start = 0
-        self.rows: list[Any] = []
+        self.start = start
+        self.rows: list[Any] = list(rows)
 
     @property
     def end(self) -> int:
@@ -53,35 +65,41 @@ class Window:
             return self.rows[position - self.start]
         return None
 
-    def ensure(self, first: int, last: int, total: int) -> None:
-        """Hold every row in ``[first, last)`` (clipped to ``total``)."""
+    def holds(self, first: int, last: int, total: int) -> bool:
+        """Whether every row in ``[first, last)`` (clipped to ``total``) is here."""
         first, last = max(0, first), min(total, last)
-        if first >= last or (self.start <= first and last <= self.end):
-            return
-        listing = self.listing
-        if self.rows and self.start <= first <= self.end:
-            more = listing.after(self.rows[-1].key, last - self.end + PAGE)
-            self.rows.extend(more)
-        elif self.rows and self.start <= last <= self.end:
-            more = listing.before(self.rows[0].key, self.start - first + PAGE)
-            self.rows[:0] = more
-            self.start -= len(more)
-        elif first < PAGE:
-            self.rows, self.start = listing.after(None, last + PAGE), 0
-        elif last > total - PAGE:
-            self.rows = listing.before(None, total - first + PAGE)
-            self.start = total - len(self.rows)
-        else:
-            self.rows, self.start = listing.at(first, last - first + PAGE), first
-        self._trim(first, last)
+        return first >= last or (self.start <= first and last <= self.end)
 
-    def _trim(self, first: int, last: int) -> None:
+    def grown(self, first: int, last: int, total: int, exact: bool) -> Window:
+        """A window holding ``[first, last)``: a keyset page next to this one when it is
+        near, else the rows at that position (from the nearer end when ``total`` is exact)."""
+        first, last = max(0, first), min(total, last)
+        if self.holds(first, last, total):
+            return self
+        listing = self.listing
+        start, rows = self.start, list(self.rows)
+        if rows and start <= first <= self.end:
+            rows.extend(listing.after(rows[-1].key, last - self.end + PAGE))
+        elif rows and start <= last <= self.end:
+            more = listing.before(rows[0].key, start - first + PAGE)
+            rows[:0] = more
+            start -= len(more)
+        elif first < PAGE:
+            rows, start = listing.after(None, last + PAGE), 0
+        elif exact and last > total - PAGE:
+            rows = listing.before(None, total - first + PAGE)
+            start = total - len(rows)
+        else:
+            rows, start = listing.at(first, last - first + PAGE), first
+        return Window(listing, start, rows).trimmed(first, last)
+
+    def trimmed(self, first: int, last: int) -> Window:
         if len(self.rows) <= MAX_WINDOW:
-            return
+            return self
         keep_from = max(self.start, min(first - PAGE, self.end - MAX_WINDOW))
         keep_to = min(self.end, keep_from + MAX_WINDOW)
-        self.rows = self.rows[keep_from - self.start:keep_to - self.start]
-        self.start = keep_from
+        return Window(self.listing, keep_from,
+                      self.rows[keep_from - self.start:keep_to - self.start])
 
 
 class VirtualTable(Widget, can_focus=True):
@@ -169,6 +187,10 @@ class VirtualTable(Widget, can_focus=True):
         self.total = 0
         self.total_exact = True
         self._window: Window | None = None
+        #: The rows asked for and not yet arrived, so one gap is asked for once.
+        self._asked: tuple[int, int] | None = None
+        #: What to do once the exact count arrives (End before the count was known).
+        self._after_count: Callable[[], None] | None = None
         self._widths: list[int] = []
         self._widths_for = -1
         self._style_cache: dict[tuple[str | None, ...], Style] = {}
@@ -179,41 +201,65 @@ class VirtualTable(Widget, can_focus=True):
 
     # -- data ---------------------------------------------------------------------------
 
+    class RowsWanted(Message):
+        """Rows ``[first, last)`` are on screen but not held: the screen fetches them."""
+
+        def __init__(self, table: VirtualTable, base: Window, first: int, last: int) -> None:
+            super().__init__()
+            self.table = table
+            self.base = base
+            self.first = first
+            self.last = last
+
+    class CountWanted(Message):
+        """A key needs the listing's exact count (End, the scrollbar) before it can act fully."""
+
+        def __init__(self, table: VirtualTable, listing: Listing) -> None:
+            super().__init__()
+            self.table = table
+            self.listing = listing
+
     @property
     def listing(self) -> Listing | None:
         return self._window.listing if self._window else None
 
-    def show(self, listing: Listing) -> None:
-        """Show a new listing (new filter or sort): cursor and view back to the top."""
-        self._window = Window(listing)
-        self.cursor = self.top = 0
-        self._set_total(listing)
-        self._repaint()
+    @property
+    def fetching(self) -> bool:
+        """Whether rows on screen are still being fetched (they draw as placeholders)."""
+        return self._asked is not None
 
-    def reload(self, listing: Listing) -> None:
-        """The same view over changed data: keep the cursor and the view on the same rows.
-
-        The cursor row's new position is a range count by its key; if it
-        left the view (resolved, filtered out), the row now in its place
-        gets the cursor.  The view keeps the cursor on the same screen line.
-        """
-        current = self.current_row
-        screen_line = self.cursor - self.top
-        near_end = self.total_exact and self.cursor > self.total // 2
-        self._window = Window(listing)
-        self._set_total(listing)
-        if current is not None:
-            still = listing.find(current.id)
-            key = still.key if still is not None else current.key
-            self.cursor = listing.position(key, near_end and listing.total is not None)
-        self.cursor = max(0, min(self.cursor, self.total - 1))
+    def show(self, window: Window, cursor: int = 0, screen_line: int = 0) -> None:
+        """Show a listing, whose first rows ``window`` holds, with the cursor at ``cursor``."""
+        self._window = window
+        self._asked = None
+        self._after_count = None
+        self._set_total(window.listing)
+        self.cursor = max(0, min(cursor, self.total - 1))
+        self.top = 0
         self._set_top(self.cursor - screen_line)
         self._repaint()
+
+    def cursor_anchor(self) -> tuple[Any | None, int]:
+        """The cursor's row (if held) and its screen line, for a reload to keep them."""
+        return self.current_row, self.cursor - self.top
+
+    def rows_loaded(self, base: Window, window: Window) -> None:
+        """Rows asked for arrived; kept only if the table still shows the window they grew."""
+        if self._window is not base:
+            return
+        self._window = window
+        self._asked = None
+        if not self.total_exact:
+            self._set_total(window.listing)
+        self.refresh()
 
     def count_ready(self, listing: Listing) -> None:
         """The listing's exact count arrived (it was computed in the background)."""
         if self.listing is listing:
             self._set_total(listing)
+            then, self._after_count = self._after_count, None
+            if then is not None:
+                then()
             self._repaint()
 
     def _set_total(self, listing: Listing) -> None:
@@ -224,11 +270,12 @@ class VirtualTable(Widget, can_focus=True):
             window = self._window
             self.total = max(self.total, window.end if window else 0, PAGE)
 
-    def _exact_total(self) -> None:
-        """Count now: needed before going to the end of a listing still being counted."""
+    def _exact_total(self, then: Callable[[], None]) -> None:
+        """Do ``then`` now, and again once the exact count is known if it is still coming."""
+        then()
         if not self.total_exact and self.listing is not None:
-            self.listing.count()
-            self._set_total(self.listing)
+            self._after_count = then
+            self.post_message(self.CountWanted(self, self.listing))
 
     @property
     def current_row(self) -> Any | None:
@@ -237,11 +284,23 @@ class VirtualTable(Widget, can_focus=True):
     def _row(self, position: int) -> Any | None:
         if self._window is None or not 0 <= position < self.total:
             return None
-        self._window.ensure(position, position + 1, self.total)
-        return self._window.get(position)
+        row = self._window.get(position)
+        if row is None:
+            self._want(position, position + 1)
+        return row
+
+    def _want(self, first: int, last: int) -> None:
+        """Ask for rows not held, once per gap: they draw as placeholders meanwhile."""
+        window = self._window
+        if window is None or window.holds(first, last, self.total):
+            return
+        if self._asked is not None and self._asked[0] <= first and last <= self._asked[1]:
+            return
+        self._asked = (first, last)
+        self.post_message(self.RowsWanted(self, window, first, last))
 
     def visible_rows(self) -> list[Any]:
-        """The rows on screen, for actions that apply to what is shown."""
+        """The rows on screen that are held (placeholders are left out)."""
         return [r for p in range(self.top, self.top + self.page_height)
                 if (r := self._row(p)) is not None]
 
@@ -294,8 +353,9 @@ class VirtualTable(Widget, can_focus=True):
 
     def action_page_down(self) -> None:
         height = self.page_height
-        if not self.total_exact and self.cursor + height >= self.total - PAGE:
-            self._exact_total()
+        if not self.total_exact and self.cursor + height >= self.total - PAGE and \
+                self.listing is not None:
+            self.post_message(self.CountWanted(self, self.listing))
         self._set_top(self.top + height)
         self.move_cursor(self.cursor + height)
 
@@ -308,8 +368,7 @@ class VirtualTable(Widget, can_focus=True):
         self.move_cursor(0)
 
     def action_last(self) -> None:
-        self._exact_total()
-        self.move_cursor(self.total - 1)
+        self._exact_total(lambda: self.move_cursor(self.total - 1))
 
     def toggle_mark(self) -> bool:
         """Mark or unmark the cursor row; False when there is no row."""
@@ -338,10 +397,13 @@ class VirtualTable(Widget, can_focus=True):
 
     def _jump(self, line: int) -> None:
         """The scrollbar was clicked or dragged: show that part of the list."""
-        self._exact_total()
-        fraction = max(0.0, min(1.0, (line - 1) / max(1, self.page_height - 1)))
-        self._set_top(round(fraction * max(0, self.total - self.page_height)))
-        self.move_cursor(max(self.top, min(self.cursor, self.top + self.page_height - 1)))
+
+        def jump() -> None:
+            fraction = max(0.0, min(1.0, (line - 1) / max(1, self.page_height - 1)))
+            self._set_top(round(fraction * max(0, self.total - self.page_height)))
+            self.move_cursor(max(self.top, min(self.cursor, self.top + self.page_height - 1)))
+
+        self._exact_total(jump)
 
     def on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
         self._set_top(self.top + 3)
@@ -402,10 +464,10 @@ class VirtualTable(Widget, can_focus=True):
             else:
                 blank = Strip.blank(width, self.rich_style)
             return Strip.join([blank, self._scrollbar(y)])
-        self._window.ensure(self.top, self.top + self.page_height, self.total)
         row = self._window.get(position)
         if row is None:
-            return Strip.join([Strip.blank(width, self.rich_style), self._scrollbar(y)])
+            self._want(self.top, self.top + self.page_height)
+            return Strip.join([self._placeholder(position, width), self._scrollbar(y)])
         if self.first_paint is None:
             self.first_paint = perf_counter()
         key = (row.id, position == self.cursor, self.order_id(row) in self.marks)
@@ -415,6 +477,12 @@ class VirtualTable(Widget, can_focus=True):
                 self._strips.clear()
             strip = self._strips[key] = self._row_strip(row, position, width)
         return Strip.join([strip, self._scrollbar(y)])
+
+    def _placeholder(self, position: int, width: int) -> Strip:
+        """A row still being fetched: a dim ellipsis, with the cursor shown if it is there."""
+        cursor = ("table--cursor",) if position == self.cursor else ()
+        style = self._style("table--pending", *cursor)
+        return Strip([Segment(set_cell_size(f"  {PLACEHOLDER}", width), style)])
 
     def _scrollbar(self, y: int) -> Strip:
         """One cell of the scrollbar: a thumb sized and placed by the view's share of the rows."""
