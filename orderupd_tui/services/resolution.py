@@ -75,6 +75,17 @@ def replace_copy(order: Order, remote: RemoteOrder, digest: str) -> None:
     order.ignored_digest = None
 
 
+def resolved_by_whom(order_id: int) -> str | None:
+    """``accepted by alice at 10:02:11 UTC``: how the order's last update was resolved, for
+    a reviewer who acts on a row someone else just resolved; None if it never had one."""
+    last = (Update.select().where((Update.order == order_id) & (Update.status != "pending"))
+            .order_by(Update.resolved_at.desc(), Update.id.desc()).first())
+    if last is None:
+        return None
+    when = f" at {last.resolved_at:%H:%M:%S} UTC" if last.resolved_at else ""
+    return f"{last.status} by {last.resolved_by or 'someone'}{when}"
+
+
 class UpdateMoved(Exception):
     """The pending update changed or was resolved by someone else since it was read."""
 

@@ -126,7 +126,9 @@ def _prepare(session: Session, ref: str, action: str, confirmed: bool, reset: st
     label = order.ref
     update = Update.get_or_none((Update.order == order) & (Update.status == "pending"))
     if action != "refresh" and update is None:
-        result.outcomes.append(Outcome(label, FAILED, "has no pending update"))
+        resolved = resolution.resolved_by_whom(order.id)
+        result.outcomes.append(Outcome(label, FAILED, f"was already {resolved}" if resolved
+                                       else "has no pending update"))
         return None
     books = resolution.from_books(update)
     if action in ("accept", "refresh") and not (books and action == "accept") and (
@@ -223,6 +225,10 @@ def _carry_out(session: Session, item: _Item, action: str, mode: str, reason: st
             resolution.apply(order, item.update, item.remote, action, actor=session.actor,
                              reason=reason, voided=voided)
     except resolution.UpdateMoved as exc:
+        resolved = resolution.resolved_by_whom(item.order.id)
+        latest = Update.get_or_none((Update.order == item.order.id) & (Update.status == "pending"))
+        if latest is None and resolved:
+            return Outcome(item.ref, FAILED, f"was just {resolved}")
         return Outcome(item.ref, FAILED, f"{exc}; look again")
     except Exception:  # a surprise on one order must not stop the batch: logged, one line
         return Outcome(item.ref, FAILED, log_unexpected(session.settings.secrets()))

@@ -35,6 +35,7 @@ from textual.timer import Timer
 from orderupd_tui.config import Settings
 from orderupd_tui.errorlog import log_unexpected
 from orderupd_tui.services import posting, review, sync
+from orderupd_tui.services.changes import ChangeWatch
 from orderupd_tui.services.inbox import Inbox, Target
 from orderupd_tui.services.postplan import PostPlan, plan_post
 from orderupd_tui.services.session import Session
@@ -48,6 +49,7 @@ from orderupd_tui.tui.messages import (
     BatchFinished,
     BatchProgress,
     DataChanged,
+    ExternalChange,
     LoadFailed,
     PlanReady,
     PollFinished,
@@ -64,6 +66,9 @@ from orderupd_tui.tui.widgets.status import PollStatus, StatusBar, StoreStatus
 from orderupd_tui.tui.widgets.table import VirtualTable
 
 REVIEW = ("accept", "ignore", "cancel")
+#: Seconds between looks at whether another process changed the database (see
+#: ``services.changes``): a colleague's work shows within about twice this.
+WATCH_EVERY = 1.0
 #: Seconds between progress updates from a worker: enough to look alive, few repaints.
 PROGRESS_EVERY = 0.1
 #: Failed orders named in a batch's notification.
@@ -95,6 +100,7 @@ class OrderApp(App[int]):
         demo: bool = False,
         clock: Callable[[], datetime] | None = None,
         cursor_blink: bool = True,
+        watch_every: float = WATCH_EVERY,
     ) -> None:
         super().__init__()
         self.session = session
@@ -111,6 +117,8 @@ class OrderApp(App[int]):
         self._batch_running = False
         self.store_lock = threading.Lock()
         self.receivers: list[MalsReceiver] = []
+        self.watch_every = watch_every
+        self._watch: ChangeWatch | None = None
         if demo:
             self.sub_title = "demo"
 
@@ -122,6 +130,9 @@ class OrderApp(App[int]):
         self._start_receivers()
         in_background(self, self.context, "stores",
                       lambda: StoresLoaded(self.inbox.stores()))
+        if self.watch_every > 0:
+            self._watch = ChangeWatch(self.session.db)
+            self.set_interval(self.watch_every, self._look_for_changes)
         if self.settings.poll_interval > 0 and self.settings.stores:
             self.start_poll()
         self.show_status()
@@ -130,7 +141,7 @@ class OrderApp(App[int]):
         """Each store's last poll and error as recorded (by this or another process)."""
         configured = {s.name for s in self.settings.stores}
         for state in message.stores:
-            if state.name in configured and state.name not in self.status.stores:
+            if state.name in configured:  # another process's poll may have set or cleared it
                 self.status.stores[state.name] = StoreStatus(state.name, state.last_error)
             if state.last_poll_at and (self.status.last is None
                                        or state.last_poll_at > self.status.last):
@@ -153,6 +164,21 @@ class OrderApp(App[int]):
     def on_unmount(self) -> None:
         for receiver in self.receivers:
             receiver.stop()
+        if self._watch is not None:
+            self._watch.close()
+
+    def _look_for_changes(self) -> None:
+        """Another reviewer or a daemon may have written: look (cheaply) in a worker."""
+        watch = self._watch
+        if watch is None:
+            return
+        in_background(self, self.context, "watch",
+                      lambda: ExternalChange() if watch.changed() else None)
+
+    def on_external_change(self, message: ExternalChange) -> None:
+        self.broadcast_change()
+        in_background(self, self.context, "stores",
+                      lambda: StoresLoaded(self.inbox.stores()))
 
     def _apply_keymap(self) -> None:
         """The config's ``keys:`` section, by binding id; unknown ids are named, not fatal."""

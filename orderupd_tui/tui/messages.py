@@ -181,3 +181,7 @@ class LoadFailed(Message):
 
 class DataChanged(Message):
     """The database changed (a poll, a batch, another process): views reload what they show."""
+
+
+class ExternalChange(Message):
+    """Someone (another process, or this one) wrote to the database since the last look."""
