@@ -27,3 +27,4 @@ bench: $(STAMP)
 check: $(STAMP)
 	$(BIN)/ruff check orderupd_tui tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports

@@ -1,0 +1,9 @@
+"""The accounting backends; importing the package makes each one known to ``make_backend``."""
+
+from orderupd_tui.accounting import base, beancount, quickbooks, xero
+
+base.FACTORIES.update(
+    beancount=beancount.BeancountLedger.from_settings,
+    quickbooks=quickbooks.QuickBooksBackend.from_settings,
+    xero=xero.XeroBackend.from_settings,
+)

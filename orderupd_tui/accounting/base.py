@@ -15,7 +15,7 @@ may have landed, so it must ``find`` before trying again.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -26,6 +26,10 @@ DOCUMENT_STATUSES = ("posted", "voided", "deleted", "missing")
 ``deleted``: the books say it was deleted; ``missing``: the books have no trace of it."""
 
 BACKENDS = ("beancount", "quickbooks", "xero", "none")
+#: Each backend's constructor from its settings, by name.  Filled by the package's
+#: ``__init__`` (which imports every backend), so this module never imports its own
+#: backends and they import it without a circle.
+FACTORIES: dict[str, Callable[[Mapping[str, Any]], AccountingBackend]] = {}
 
 
 class AccountingError(Exception):
@@ -178,18 +182,8 @@ def make_backend(settings: Mapping[str, Any]) -> AccountingBackend | None:
     backend = settings.get("backend", "beancount")
     if backend == "none":
         return None
-    if backend == "beancount":
-        from orderupd_tui.accounting.beancount import BeancountLedger
-
-        return BeancountLedger.from_settings(settings)
-    if backend == "quickbooks":
-        from orderupd_tui.accounting.quickbooks import QuickBooksBackend
-
-        return QuickBooksBackend.from_settings(settings)
-    if backend == "xero":
-        from orderupd_tui.accounting.xero import XeroBackend
-
-        return XeroBackend.from_settings(settings)
+    if backend in FACTORIES:
+        return FACTORIES[backend](settings)
     raise AccountingConfigError(
         f"accounting.backend: {backend!r} is not one of {', '.join(BACKENDS)}"
     )

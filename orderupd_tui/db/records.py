@@ -12,7 +12,7 @@ import orjson
 
 from orderupd_tui.db.models import Order, Store, db_time, utcnow
 from orderupd_tui.domain.order import NormalizedOrder
-from orderupd_tui.stores.base import RemoteOrder
+from orderupd_tui.domain.remote import RemoteOrder
 
 
 class UnknownRef(LookupError):

@@ -35,8 +35,9 @@ from orderupd_tui.demo.listing import Listings, Shapes, dumps, json_list, page_o
 from orderupd_tui.demo.ratelimit import LeakyBucket, WindowQuota
 from orderupd_tui.demo.state import DemoStore, Entry
 from orderupd_tui.demo.web import Request, Response, json_response
+from orderupd_tui.stores.demo import BIGCOMMERCE_STORE_HASH
 
-STORE_HASH = "demostore"
+STORE_HASH = BIGCOMMERCE_STORE_HASH
 MAX_LIMIT = 250
 DEFAULT_LIMIT = 50
 SORT_FIELDS = ("id", "date_created", "date_modified", "status_id")
@@ -44,11 +45,6 @@ SORT_FIELDS = ("id", "date_created", "date_modified", "status_id")
 _ROUTE = re.compile(r"^/stores/(?P<hash>[^/]+)/v2/orders"
                     r"(?:/(?P<target>count|\d+)(?:/(?P<sub>products|shippingaddresses|coupons))?)?"
                     r"/?$")
-
-
-def credentials(token: str) -> tuple[str, str]:
-    """The store hash and access token the demo takes for ``token``."""
-    return STORE_HASH, token
 
 
 class _Problem(Exception):

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import IO
 
 from orderupd_tui.demo.control import DemoControl
-from orderupd_tui.demo.server import DEFAULT_TOKEN, client_options
+from orderupd_tui.stores.demo import DEFAULT_TOKEN, client_options
 
 STARTUP_TIMEOUT = 120.0
 

@@ -31,7 +31,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import FrameType
 from typing import Any
 
-from orderupd_tui.demo import bigcommerce_api, woocommerce_api
 from orderupd_tui.demo.bigcommerce_api import BigCommerceApi
 from orderupd_tui.demo.control_api import PREFIX as CONTROL_PREFIX
 from orderupd_tui.demo.control_api import ControlApi
@@ -44,8 +43,9 @@ from orderupd_tui.demo.state import DemoStore
 from orderupd_tui.demo.stats import Stats
 from orderupd_tui.demo.web import JSON_TYPE, PlatformApi, Request, Response, json_response
 from orderupd_tui.demo.woocommerce_api import WooCommerceApi
+from orderupd_tui.stores.demo import DEFAULT_TOKEN as DEFAULT_TOKEN
+from orderupd_tui.stores.demo import client_options
 
-DEFAULT_TOKEN = "demo-token"
 DEFAULT_ORDERS = 1000
 HOST = "127.0.0.1"
 
@@ -56,24 +56,6 @@ PLATFORMS: dict[str, PlatformFactory] = {
     "bigcommerce": BigCommerceApi,
     "magento": MagentoApi,
 }
-
-
-def client_options(platform: str, url: str, token: str = DEFAULT_TOKEN) -> dict[str, str]:
-    """A store's connector options (as in a config's ``stores:`` entry) for a demo store.
-
-    Each platform takes its own credentials, all made from the one demo ``token``.
-    """
-    if platform == "woocommerce":
-        key, secret = woocommerce_api.credentials(token)
-        return {"url": url, "consumer_key": key, "consumer_secret": secret}
-    if platform == "bigcommerce":
-        store_hash, access_token = bigcommerce_api.credentials(token)
-        return {"url": url, "store_hash": store_hash, "token": access_token}
-    if platform == "magento":
-        return {"url": url, "token": token, "store_code": "default"}
-    if platform == "shopify":
-        return {"url": url, "token": token}
-    raise ValueError(f"unknown platform {platform!r} (known: {', '.join(PLATFORMS)})")
 
 
 class DemoServer:

@@ -38,6 +38,7 @@ from orderupd_tui.demo.listing import Listings, Shapes, dumps, json_list, page_o
 from orderupd_tui.demo.ratelimit import LeakyBucket
 from orderupd_tui.demo.state import DemoStore, Entry
 from orderupd_tui.demo.web import Request, Response, json_response
+from orderupd_tui.stores.demo import woocommerce_credentials
 
 MAX_PER_PAGE = 100
 DEFAULT_PER_PAGE = 10
@@ -46,11 +47,6 @@ STATUSES = ("pending", "processing", "on-hold", "completed", "cancelled", "refun
 ORDERBY = ("date", "id", "include", "modified")
 
 _ROUTE = re.compile(r"^/wp-json/wc/v3/orders(?:/(?P<id>\d+))?/?$")
-
-
-def credentials(token: str) -> tuple[str, str]:
-    """The consumer key and secret the demo takes for ``token``."""
-    return f"ck_{token}", f"cs_{token}"
 
 
 class _Problem(Exception):
@@ -76,7 +72,7 @@ class WooCommerceApi:
 
     def __init__(self, store: DemoStore, token: str, bucket: LeakyBucket | None) -> None:
         self.store = store
-        self.key, self.secret = credentials(token)
+        self.key, self.secret = woocommerce_credentials(token)
         self.bucket = bucket
         self.listings = Listings(store)
         self.shapes: Shapes[bytes] = Shapes(

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 import orjson
 
 from orderupd_tui.domain.order import NormalizedOrder, UnreadableField
+from orderupd_tui.domain.remote import RemoteOrder as RemoteOrder  # connectors' import
 
 
 class StoreError(Exception):
@@ -35,14 +36,6 @@ class OrderGone(StoreError):
 
 class StoreUnsupported(StoreError):
     """The platform cannot do what was asked (e.g. re-download on Mal's)."""
-
-
-@dataclass(frozen=True)
-class RemoteOrder:
-    """A store's copy of one order: the normalized form and the payload behind it."""
-
-    order: NormalizedOrder
-    raw: dict[str, Any]
 
 
 @dataclass(frozen=True)

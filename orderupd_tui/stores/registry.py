@@ -6,9 +6,9 @@ from pathlib import Path
 
 from orderupd_tui import paths
 from orderupd_tui.config import StoreSettings
-from orderupd_tui.demo.server import DEFAULT_TOKEN, client_options
 from orderupd_tui.stores.base import StoreClient
 from orderupd_tui.stores.bigcommerce import BigCommerceClient
+from orderupd_tui.stores.demo import DEFAULT_TOKEN, client_options
 from orderupd_tui.stores.magento import MagentoClient
 from orderupd_tui.stores.mals import MalsClient, MalsReceiver
 from orderupd_tui.stores.shopify import ShopifyClient

@@ -1,4 +1,8 @@
-"""The layering of DESIGN §2, checked on the source: who may import textual, peewee, and us."""
+"""The layering of DESIGN §2 for third-party imports: who may import textual and peewee.
+
+The arrows between our own layers are import-linter contracts (pyproject.toml, run by
+``make check``).
+"""
 
 from __future__ import annotations
 
