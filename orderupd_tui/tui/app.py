@@ -34,7 +34,7 @@ from textual.timer import Timer
 
 from orderupd_tui.config import Settings
 from orderupd_tui.errorlog import log_unexpected
-from orderupd_tui.services import posting, review, sync
+from orderupd_tui.services import posting, review, setaside, sync
 from orderupd_tui.services.changes import ChangeWatch
 from orderupd_tui.services.inbox import Inbox, Target
 from orderupd_tui.services.postplan import PostPlan, plan_post
@@ -49,17 +49,21 @@ from orderupd_tui.tui.messages import (
     BatchFinished,
     BatchProgress,
     DataChanged,
+    DismissRequested,
     ExternalChange,
     LoadFailed,
     PlanReady,
     PollFinished,
     PollProgress,
     PostRequested,
+    SetAsideCounted,
+    SetAsideDismissed,
     StoresLoaded,
     TargetsReady,
 )
 from orderupd_tui.tui.screens.confirm import ConfirmScreen, PostConfirmScreen, plural
 from orderupd_tui.tui.screens.detail import DetailScreen
+from orderupd_tui.tui.screens.errors import ErrorsScreen
 from orderupd_tui.tui.screens.help import HelpScreen
 from orderupd_tui.tui.screens.main import MainScreen
 from orderupd_tui.tui.widgets.status import PollStatus, StatusBar, StoreStatus
@@ -110,6 +114,7 @@ class OrderApp(App[int]):
         self.cursor_blink = cursor_blink
         self.status = PollStatus()
         self.context = Context(self.inbox, self.status,
+                               open_entries=partial(setaside.open_entries, session),
                                stores=tuple(s.name for s in self.settings.stores),
                                secrets=tuple(self.settings.secrets()),
                                cursor_blink=cursor_blink)
@@ -130,6 +135,7 @@ class OrderApp(App[int]):
         self._start_receivers()
         in_background(self, self.context, "stores",
                       lambda: StoresLoaded(self.inbox.stores()))
+        self._count_set_aside()
         if self.watch_every > 0:
             self._watch = ChangeWatch(self.session.db)
             self.set_interval(self.watch_every, self._look_for_changes)
@@ -177,6 +183,7 @@ class OrderApp(App[int]):
 
     def on_external_change(self, message: ExternalChange) -> None:
         self.broadcast_change()
+        self._count_set_aside()
         in_background(self, self.context, "stores",
                       lambda: StoresLoaded(self.inbox.stores()))
 
@@ -200,6 +207,38 @@ class OrderApp(App[int]):
     def broadcast_change(self) -> None:
         for screen in self.screen_stack:
             screen.post_message(DataChanged())
+
+    # -- orders set aside ---------------------------------------------------------------
+
+    def _count_set_aside(self) -> None:
+        session = self.session
+        in_background(self, self.context, "set-aside-count",
+                      lambda: SetAsideCounted(setaside.open_count(session)))
+
+    def on_set_aside_counted(self, message: SetAsideCounted) -> None:
+        self.status.set_aside = message.count
+        self.show_status()
+
+    def on_dismiss_requested(self, message: DismissRequested) -> None:
+        """Dismiss a set-aside entry (from the Errors view) in a worker; says how it went."""
+        session, entry, ref, reason = self.session, message.entry_id, message.ref, message.reason
+
+        def run() -> SetAsideDismissed:
+            try:
+                setaside.dismiss(session, str(entry), reason, session.actor)
+            except (setaside.NotSetAside, ValueError) as exc:
+                return SetAsideDismissed(ref, str(exc))
+            return SetAsideDismissed(ref)
+
+        in_background(self, self.context, "dismiss", run)
+
+    def on_set_aside_dismissed(self, message: SetAsideDismissed) -> None:
+        if message.error:
+            self.notify(message.error, severity="warning", timeout=8)
+        else:
+            self.notify(f"{message.ref} dismissed; it is no longer retried", timeout=5)
+        self._count_set_aside()
+        self.broadcast_change()
 
     # -- polling ------------------------------------------------------------------------
 
@@ -258,6 +297,7 @@ class OrderApp(App[int]):
             store.error = error
         if any(r.new or r.updated for r in message.results) or message.error is None:
             self.broadcast_change()
+        self._count_set_aside()
         if self.settings.poll_interval > 0:
             interval = self.settings.poll_interval
             self.status.next = self.clock() + timedelta(seconds=interval)
@@ -426,6 +466,7 @@ class OrderApp(App[int]):
             ("Inbox and Updates", bindings(MainScreen)),
             ("Moving in a pane", bindings(VirtualTable)),
             ("Order detail", bindings(DetailScreen)),
+            ("Orders set aside", bindings(ErrorsScreen)),
             ("Confirmation", bindings(ConfirmScreen)),
             ("Confirm posting", bindings(PostConfirmScreen)),
             ("Help", bindings(HelpScreen)),

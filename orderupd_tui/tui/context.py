@@ -10,7 +10,7 @@ database: on a server across a network each query is a round trip.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from textual.dom import DOMNode
 from textual.message import Message
@@ -18,16 +18,18 @@ from textual.worker import get_current_worker
 
 from orderupd_tui.errorlog import log_unexpected
 from orderupd_tui.services.inbox import CountCancelled, Inbox
+from orderupd_tui.services.setaside import SetAsideEntry
 from orderupd_tui.tui.messages import LoadFailed
 from orderupd_tui.tui.widgets.status import PollStatus
 
 
 @dataclass(frozen=True)
 class Context:
-    """The inbox's queries, the shared polling status, and the display's fixed facts."""
+    """The inbox's queries, the set-aside list, the shared status, and fixed display facts."""
 
     inbox: Inbox
     status: PollStatus
+    open_entries: Callable[[], list[SetAsideEntry]] = field(default=list)
     stores: tuple[str, ...] = ()
     secrets: tuple[str, ...] = ()
     cursor_blink: bool = True

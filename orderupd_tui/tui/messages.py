@@ -17,6 +17,7 @@ from textual.message import Message
 from orderupd_tui.services.inbox import Detail, Listing, StoreState, Target
 from orderupd_tui.services.postplan import PostPlan
 from orderupd_tui.services.review import BatchResult
+from orderupd_tui.services.setaside import SetAsideEntry
 from orderupd_tui.services.sync import PollResult
 
 # -- intents (screens to the App) ---------------------------------------------------------
@@ -35,6 +36,15 @@ class PostRequested(Message):
     """The reviewer asked to post these orders."""
 
     order_ids: list[int]
+
+
+@dataclass
+class DismissRequested(Message):
+    """The reviewer dismissed a set-aside entry, with a reason."""
+
+    entry_id: int
+    ref: str
+    reason: str
 
 
 # -- results of background work -----------------------------------------------------------
@@ -185,3 +195,25 @@ class DataChanged(Message):
 
 class ExternalChange(Message):
     """Someone (another process, or this one) wrote to the database since the last look."""
+
+
+@dataclass
+class SetAsideLoaded(Message):
+    """The open set-aside entries, for the Errors view."""
+
+    entries: list[SetAsideEntry]
+
+
+@dataclass
+class SetAsideCounted(Message):
+    """How many entries are set aside, for the status bar."""
+
+    count: int
+
+
+@dataclass
+class SetAsideDismissed(Message):
+    """A dismissal was carried out (``error`` is None) or refused, with the one line why."""
+
+    ref: str
+    error: str | None = None

@@ -37,6 +37,7 @@ from orderupd_tui.tui.messages import (
     ViewLoaded,
 )
 from orderupd_tui.tui.screens.detail import DetailScreen
+from orderupd_tui.tui.screens.errors import ErrorsScreen
 from orderupd_tui.tui.widgets.columns import order_columns, store_width, update_columns
 from orderupd_tui.tui.widgets.status import CountLine, PaneTabs, StatusBar
 from orderupd_tui.tui.widgets.table import PAGE, VirtualTable, Window
@@ -86,6 +87,7 @@ class MainScreen(Screen[None]):
         Binding("i", "act('ignore')", "Ignore", id="ignore"),
         Binding("c", "act('cancel')", "Cancel", id="cancel"),
         Binding("p", "post", "Post", id="post"),
+        Binding("e", "errors", "Errors: orders set aside", show=False, id="errors"),
     ]
 
     def __init__(self, context: Context) -> None:
@@ -341,6 +343,9 @@ class MainScreen(Screen[None]):
         row = self._cursor_row()
         if row is not None:
             self.app.push_screen(DetailScreen(self.context, self.pane.table.order_id(row)))
+
+    def action_errors(self) -> None:
+        self.app.push_screen(ErrorsScreen(self.context))
 
     def _cursor_row(self) -> Any | None:
         """The cursor's row, or None with a word if it is still being read."""

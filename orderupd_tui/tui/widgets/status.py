@@ -76,6 +76,8 @@ class PollStatus:
     progress: str = ""
     batch: str = ""
     stores: dict[str, StoreStatus] = field(default_factory=dict)
+    #: Orders set aside as unreadable (the Errors view, ``e``, lists them).
+    set_aside: int = 0
 
 
 class StatusBar(Static):
@@ -101,6 +103,9 @@ class StatusBar(Static):
         else:
             text.append("polled " + (_clock(status.last) if status.last else "never"))
             text.append(" · next " + (_clock(status.next) if status.next else "on s"))
+        if status.set_aside:
+            text.append(" │ ")
+            text.append(f"⚠ {number(status.set_aside)} set aside (e)", "bold")
         for store in status.stores.values():
             if store.error:
                 text.append(" │ ")
