@@ -22,6 +22,7 @@ from typing import Any
 from orderupd_tui.config import ConfigError, Settings, database_url, load, locate
 from orderupd_tui.db.connection import DatabaseError, redact
 from orderupd_tui.db.records import UnknownRef, find
+from orderupd_tui.domain.states import Action, ExitCode, OnReset
 from orderupd_tui.errorlog import log_unexpected
 from orderupd_tui.services import posting, queries, review, setaside, sync
 from orderupd_tui.services.session import Session
@@ -73,20 +74,20 @@ def build_parser() -> argparse.ArgumentParser:
     updates.add_argument("--json", action="store_true")
     updates.add_argument("--all", action="store_true", help="resolved updates too")
 
-    for verb, text in (("accept", "re-download and take the store's copy"),
-                       ("ignore", "keep the local copy"),
-                       ("cancel", "cancel the order locally"),
-                       ("refresh", "delete and re-download orders")):
+    for verb, text in ((Action.ACCEPT, "re-download and take the store's copy"),
+                       (Action.IGNORE, "keep the local copy"),
+                       (Action.CANCEL, "cancel the order locally"),
+                       (Action.REFRESH, "delete and re-download orders")):
         sub = verbs.add_parser(verb, parents=[common], help=text)
         sub.add_argument("refs", nargs="+", metavar="REF", help="STORE:NUMBER or order id")
         sub.add_argument("--yes", action="store_true",
                          help="confirm resetting the accounting state of posted orders")
         choice = sub.add_mutually_exclusive_group()
-        choice.add_argument("--void", dest="reset", action="store_const", const="void",
+        choice.add_argument("--void", dest="reset", action="store_const", const=OnReset.VOID,
                             help="void a posted order's document in the books")
-        choice.add_argument("--keep", dest="reset", action="store_const", const="keep",
+        choice.add_argument("--keep", dest="reset", action="store_const", const=OnReset.KEEP,
                             help="keep a posted order's document (detach it)")
-        if verb != "refresh":
+        if verb != Action.REFRESH:
             sub.add_argument("--reason", metavar="TEXT")
 
     post = verbs.add_parser("post", parents=[common], help="post orders to the books")
@@ -129,18 +130,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _dispatch(args)
     except ConfigError as exc:
         _say(str(exc))
-        return 2
+        return ExitCode.USAGE
     except (UsageError, UnknownRef, setaside.NotSetAside) as exc:
         _say(str(exc))
-        return 2
+        return ExitCode.USAGE
     except DatabaseError as exc:
         _say(str(exc))
-        return 1
+        return ExitCode.FAILED
     except KeyboardInterrupt:
-        return 130
+        return ExitCode.INTERRUPTED
     except BrokenPipeError:  # the reader went away (``orders --json | head``): not an error
         sys.stderr.close()
-        return 0
+        return ExitCode.OK
     except Exception:  # the last guard: the user gets one line, the log gets the detail
         return _unexpected()
 
@@ -154,7 +155,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     settings = _settings(args)
     if args.verb == "check-config":
         print(describe(settings))
-        return 0
+        return ExitCode.OK
     if args.verb is None:
         from orderupd_tui.tui.app import run_app
 
@@ -218,7 +219,7 @@ def _poll(session: Session, args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         progress.clear()
         if args.watch:
-            return 0
+            return ExitCode.OK
         raise
     finally:
         for receiver in receivers:
@@ -264,7 +265,7 @@ def _poll_loop(session: Session, args: argparse.Namespace, progress: _Progress) 
                                                     or books.settled):
             print(f"{datetime.now(UTC).strftime('%H:%M:%S')} {books.line()}", flush=True)
         if not args.watch:
-            return 1 if results.failed else 0
+            return ExitCode.FAILED if results.failed else ExitCode.OK
         time.sleep(session.settings.poll_interval)
 
 
@@ -311,40 +312,40 @@ def _orders(session: Session, args: argparse.Namespace) -> int:
     rows = queries.orders_json(pending_only=args.pending)
     if args.json:
         _json_array(rows)
-        return 0
+        return ExitCode.OK
     for o in rows:
         mark = "*" if o["pending_update"] else " "
         posted = o["accounting"]["ref"] or o["accounting"]["state"]
         print(f"{mark} {o['ref']:<16} {o['created_at'][:10]} {o['customer'][:24]:<24} "
               f"{o['total']:>10} {o['currency']} {o['payment_status']:<18} "
               f"{o['fulfillment_status']:<11} {o['local_status']:<9} {posted}")
-    return 0
+    return ExitCode.OK
 
 
 def _updates(session: Session, args: argparse.Namespace) -> int:
     rows = queries.updates_json(include_resolved=args.all)
     if args.json:
         _json_array(rows)
-        return 0
+        return ExitCode.OK
     for u in rows:
         posted = " [posted]" if u["posted"] else ""
         print(f"{u['ref']:<16} {u['status']:<9} {u['detected_at'][:19]} "
               f"{queries.summary(u['changes'])}{posted}")
-    return 0
+    return ExitCode.OK
 
 
 def _history(session: Session, args: argparse.Namespace) -> int:
     data = queries.history_json(args.ref)
     if args.json:
         print(json.dumps(data))
-        return 0
+        return ExitCode.OK
     print(f"{data['ref']}")
     for p in data["postings"]:
         print(f"  posting {p['posting_id']} {p['state']} {p['document_ref'] or ''} "
               f"{p['posted_at'] or ''}")
     for e in data["events"]:
         print(f"  {e['at'][:19]} {e['actor']:<12} {e['action']:<18} {e['detail']}")
-    return 0
+    return ExitCode.OK
 
 
 def _errors(session: Session, args: argparse.Namespace) -> int:
@@ -355,18 +356,18 @@ def _errors(session: Session, args: argparse.Namespace) -> int:
         except ValueError as exc:
             raise UsageError(str(exc)) from None
         print(f"dismissed {entry.ref}: it is no longer retried ({args.reason.strip()})")
-        return 0
+        return ExitCode.OK
     entries = setaside.open_entries(session)
     if args.json:
         print(json.dumps([e.to_json() for e in entries]))
-        return 0
+        return ExitCode.OK
     if not entries:
         print("nothing is set aside")
-        return 0
+        return ExitCode.OK
     print(f"{'ORDER':<24} {'SEEN':<20} {'TRIES':>5}  ERROR")
     for e in entries:
         print(f"{e.ref:<24} {e.last_seen:%Y-%m-%d %H:%M:%S}  {e.attempts:>5}  {e.error}")
-    return 0
+    return ExitCode.OK
 
 
 def _review(session: Session, args: argparse.Namespace) -> int:
@@ -387,7 +388,7 @@ def _post(session: Session, args: argparse.Namespace) -> int:
     else:
         if not args.yes and sys.stdin.isatty() and not _confirm_post(args.refs):
             _say("nothing posted")
-            return review.REFUSED
+            return ExitCode.REFUSED
         result = posting.post(session, args.refs, force=args.force)
     for outcome in result.outcomes:
         if not outcome.ok:
@@ -418,7 +419,8 @@ def _post_json(action: str, outcome: review.Outcome) -> dict[str, Any]:
         accounting: dict[str, Any] | None = posting.accounting_json(find(outcome.ref))
     except UnknownRef:
         accounting = None
-    result = {0: review.PAST[action], 1: "failed", 2: "invalid", 3: "refused"}[outcome.code]
+    result = {ExitCode.OK: Action(action).past, ExitCode.FAILED: "failed",
+              ExitCode.USAGE: "invalid", ExitCode.REFUSED: "refused"}[ExitCode(outcome.code)]
     return {"ref": outcome.ref, "code": outcome.code, "result": result,
             "message": outcome.message, "accounting": accounting}
 
@@ -439,4 +441,4 @@ def _say(message: str) -> None:
 def _unexpected() -> int:
     """Log the traceback under the state dir and tell the user where, in one line."""
     _say(log_unexpected(_secrets))
-    return 1
+    return ExitCode.FAILED

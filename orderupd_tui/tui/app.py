@@ -33,6 +33,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 
 from orderupd_tui.config import Settings
+from orderupd_tui.domain.states import REVIEW, Action, ExitCode, OnReset
 from orderupd_tui.errorlog import log_unexpected
 from orderupd_tui.services import posting, review, setaside, sync
 from orderupd_tui.services.changes import ChangeWatch
@@ -69,7 +70,6 @@ from orderupd_tui.tui.screens.main import MainScreen
 from orderupd_tui.tui.widgets.status import PollStatus, StatusBar, StoreStatus
 from orderupd_tui.tui.widgets.table import VirtualTable
 
-REVIEW = ("accept", "ignore", "cancel")
 #: Seconds between looks at whether another process changed the database (see
 #: ``services.changes``): a colleague's work shows within about twice this.
 WATCH_EVERY = 1.0
@@ -77,10 +77,8 @@ WATCH_EVERY = 1.0
 PROGRESS_EVERY = 0.1
 #: Failed orders named in a batch's notification.
 SUMMARY_FAILURES = 5
-VERB = {"accept": "accepting", "ignore": "ignoring", "cancel": "cancelling",
-        "refresh": "refreshing", "post": "posting"}
 #: How a batch's summary names the orders that did not go through, by outcome code.
-NOT_DONE = (("refused", (review.REFUSED,)), ("failed", (review.FAILED, review.USAGE)))
+NOT_DONE = (("refused", (ExitCode.REFUSED,)), ("failed", (ExitCode.FAILED, ExitCode.USAGE)))
 
 
 class OrderApp(App[int]):
@@ -339,7 +337,7 @@ class OrderApp(App[int]):
         def confirmed(choice: str | None) -> None:
             if choice is None:
                 return
-            reset = choice if choice in ("void", "keep") else None
+            reset = choice if choice in (OnReset.VOID, OnReset.KEEP) else None
             refs = [str(t.id) for t in targets]
             self.start_batch(action, targets, partial(
                 review.review, self.session, refs, action, confirmed=True, reset=reset,
@@ -395,19 +393,19 @@ class OrderApp(App[int]):
 
     def start_post(self, plan: PostPlan, *, force: bool) -> None:
         """Post every order asked for: the service refuses the ones it must, and says why."""
-        self.start_batch("post", plan.targets,
+        self.start_batch(Action.POST, plan.targets,
                          partial(posting.post, self.session, plan.refs, force=force))
 
-    def start_batch(self, action: str, targets: list[Target],
+    def start_batch(self, action: Action, targets: list[Target],
                     run: Callable[..., review.BatchResult]) -> None:
         """Run ``run(progress=…)`` on these orders in the batch worker."""
         self._batch_running = True
-        self.status.batch = f"{VERB[action]} {plural(len(targets), 'order')}…"
+        self.status.batch = f"{action.doing} {plural(len(targets), 'order')}…"
         self.show_status()
         self._batch(action, targets, run)
 
     @work(thread=True, group="batch", exit_on_error=False)
-    def _batch(self, action: str, targets: list[Target],
+    def _batch(self, action: Action, targets: list[Target],
                run: Callable[..., review.BatchResult]) -> None:
         ids = [t.id for t in targets]
         by_ref = {t.ref: t.id for t in targets} | {str(t.id): t.id for t in targets}
@@ -434,7 +432,7 @@ class OrderApp(App[int]):
     def on_batch_progress(self, message: BatchProgress) -> None:
         done, total = message.done, message.total
         filled = round(10 * done / total) if total else 10
-        self.status.batch = (f"{VERB[message.action]} {done:,}/{total:,} "
+        self.status.batch = (f"{message.action.doing} {done:,}/{total:,} "
                              f"{'█' * filled}{'░' * (10 - filled)}")
         self.show_status()
 
@@ -495,7 +493,7 @@ class OrderApp(App[int]):
 def short_summary(result: review.BatchResult) -> str:
     """``3 posted, 1 refused: shop:1004 has a pending update…; 2 failed: …``, at most a few
     orders named (the rest stay marked, to be looked at or retried)."""
-    parts = [f"{sum(o.ok for o in result.outcomes)} {review.PAST[result.action]}"]
+    parts = [f"{sum(o.ok for o in result.outcomes)} {Action(result.action).past}"]
     for word, codes in NOT_DONE:
         bad = [f"{o.ref} {o.message}" for o in result.outcomes if o.code in codes]
         if bad:
@@ -516,4 +514,4 @@ def run_app(settings: Settings, demo: bool = False) -> int:
     with Session(settings) as session:
         app = OrderApp(session, demo=demo)
         app.run()
-    return app.return_code or 0
+    return app.return_code or ExitCode.OK

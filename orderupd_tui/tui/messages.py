@@ -14,6 +14,7 @@ from typing import Any
 
 from textual.message import Message
 
+from orderupd_tui.domain.states import Action
 from orderupd_tui.services.inbox import Detail, Listing, StoreState, Target
 from orderupd_tui.services.postplan import PostPlan
 from orderupd_tui.services.review import BatchResult
@@ -27,7 +28,7 @@ from orderupd_tui.services.sync import PollResult
 class ActionRequested(Message):
     """The reviewer asked for ``action`` (accept, ignore, cancel, refresh) on these orders."""
 
-    action: str
+    action: Action
     order_ids: list[int]
 
 
@@ -82,7 +83,7 @@ class TargetsReady(Message):
     more, who resolved it and how (another reviewer may just have).
     """
 
-    action: str
+    action: Action
     targets: list[Target]
     resolved: dict[int, str]
 
@@ -91,7 +92,7 @@ class TargetsReady(Message):
 class BatchProgress(Message):
     """A batch action has done ``done`` of ``total`` orders."""
 
-    action: str
+    action: Action
     done: int
     total: int
 

@@ -24,6 +24,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from orderupd_tui.domain.states import Action, OnReset
 from orderupd_tui.services.inbox import Target, stores_of
 from orderupd_tui.services.postplan import PostPlan
 
@@ -31,31 +32,31 @@ from orderupd_tui.services.postplan import PostPlan
 LISTED = 8
 
 WHAT = {
-    "accept": "Re-download each order from its store and replace the local copy.",
-    "ignore": "Keep the local copy; this change will not be raised again.",
-    "cancel": "Mark each order cancelled here; a cancelled order is never posted.",
-    "refresh": "Delete the local copy of each order and download it again.",
+    Action.ACCEPT: "Re-download each order from its store and replace the local copy.",
+    Action.IGNORE: "Keep the local copy; this change will not be raised again.",
+    Action.CANCEL: "Mark each order cancelled here; a cancelled order is never posted.",
+    Action.REFRESH: "Delete the local copy of each order and download it again.",
 }
-NOUN = {"accept": "update", "ignore": "update", "cancel": "order", "refresh": "order"}
-RESETTING = ("accept", "cancel", "refresh")
+NOUN = {Action.ACCEPT: "update", Action.IGNORE: "update", Action.CANCEL: "order",
+        Action.REFRESH: "order"}
 
 
 def plural(count: int, noun: str) -> str:
     return f"{count:,} {noun}" + ("" if count == 1 else "s")
 
 
-def posted_warning(action: str, targets: Sequence[Target], on_reset: str) -> list[str]:
+def posted_warning(action: Action, targets: Sequence[Target], on_reset: str) -> list[str]:
     """The lines that warn about posted orders, or none when the action leaves books alone."""
     posted = [t for t in targets if t.posted]
-    if action not in RESETTING or not posted:
+    if not action.resets_books or not posted:
         return []
     lines = [f"⚠ {plural(len(posted), 'posted order')}: the accounting state will be reset."]
     lines += listed(f"  {t.ref} is posted as {t.document or 'an unnamed document'}"
                     for t in posted)
     lines.append("The earlier transaction must not be reposted, or must be voided.")
-    if on_reset == "void":
+    if on_reset == OnReset.VOID:
         lines.append("Configured (on_reset: void): each document will be voided in the books.")
-    elif on_reset == "keep":
+    elif on_reset == OnReset.KEEP:
         lines.append("Configured (on_reset: keep): each document stays in the books; "
                      "do not post these orders again unless it is voided.")
     else:
@@ -111,9 +112,9 @@ class ConfirmScreen(Confirmation):
         Binding("n,escape", "go_back", "Go back", id="go_back"),
     ]
 
-    def __init__(self, action: str, targets: Sequence[Target], on_reset: str) -> None:
+    def __init__(self, action: Action, targets: Sequence[Target], on_reset: str) -> None:
         warning = posted_warning(action, targets, on_reset)
-        self.must_choose = bool(warning) and on_reset == "ask"
+        self.must_choose = bool(warning) and on_reset == OnReset.ASK
         super().__init__(
             f"{action.capitalize()} {plural(len(targets), NOUN[action])}?",
             [f"Stores: {stores_line(targets)}", WHAT[action]],

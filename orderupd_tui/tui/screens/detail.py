@@ -19,6 +19,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from orderupd_tui.domain.states import REVIEW, AccountingState, Action, LocalStatus, PostingState
 from orderupd_tui.errorlog import log_unexpected
 from orderupd_tui.services.inbox import Detail
 from orderupd_tui.tui.context import Context, in_background
@@ -58,7 +59,8 @@ def fields_table(detail: Detail) -> Table:
         ("Payment", order["payment_status"]),
         ("Fulfilment", order["fulfillment_status"]),
         ("Status", f"{order['order_status']} (store says {order['platform_status'] or '—'})"
-                   + ("; cancelled here" if order["local_status"] == "cancelled" else "")),
+                   + ("; cancelled here" if order["local_status"] == LocalStatus.CANCELLED
+                      else "")),
         ("Accounting", accounting["state"] + (f" as {accounting['ref']}" if accounting["ref"]
                                               else "")
          + (f" on {shown_time(accounting['posted_at'])}" if accounting["posted_at"] else "")),
@@ -115,7 +117,8 @@ def history_tables(history: dict[str, Any]) -> list[RenderableType]:
         for column in ("Document", "State", "Amount", "Posted", "Settled", "Backend"):
             postings.add_column(column, no_wrap=True)
         for p in history["postings"]:
-            state = Text(p["state"], style="bold" if p["state"] in ("detached", "voided")
+            state = Text(p["state"], style="bold" if p["state"] in (PostingState.DETACHED,
+                                                                      PostingState.VOIDED)
                          else "")
             postings.add_row(p["document_ref"] or p["posting_id"], state,
                              f"{p['amount']} {p['currency']}", shown_time(p["posted_at"]),
@@ -139,10 +142,10 @@ class DetailScreen(Screen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "app.pop_screen", "Back", id="back"),
-        Binding("r", "act('refresh')", "Refresh", id="detail_refresh"),
-        Binding("a", "act('accept')", "Accept", id="detail_accept"),
-        Binding("i", "act('ignore')", "Ignore", id="detail_ignore"),
-        Binding("c", "act('cancel')", "Cancel", id="detail_cancel"),
+        Binding("r", f"act('{Action.REFRESH}')", "Refresh", id="detail_refresh"),
+        Binding("a", f"act('{Action.ACCEPT}')", "Accept", id="detail_accept"),
+        Binding("i", f"act('{Action.IGNORE}')", "Ignore", id="detail_ignore"),
+        Binding("c", f"act('{Action.CANCEL}')", "Cancel", id="detail_cancel"),
         Binding("p", "post", "Post", id="detail_post"),
         Binding("down,j", "scroll('down')", "Scroll down", show=False, id="detail_down"),
         Binding("up,k", "scroll('up')", "Scroll up", show=False, id="detail_up"),
@@ -210,18 +213,20 @@ class DetailScreen(Screen[None]):
         self.load()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "act" and parameters and parameters[0] in ("accept", "ignore", "cancel"):
+        if action == "act" and parameters and parameters[0] in REVIEW:
             pending = self.detail is not None and self.detail.update is not None
             return True if pending else None
         if action == "post" and self.detail is not None:
             order = self.detail.order
-            postable = not (order["pending_update"] or order["accounting"]["state"] == "posted"
-                            or "cancelled" in (order["order_status"], order["local_status"]))
+            postable = not (order["pending_update"]
+                            or order["accounting"]["state"] == AccountingState.POSTED
+                            or LocalStatus.CANCELLED in (order["order_status"],
+                                                         order["local_status"]))
             return True if postable else None
         return True
 
     def action_act(self, action: str) -> None:
-        self.post_message(ActionRequested(action, [self.order_id]))
+        self.post_message(ActionRequested(Action(action), [self.order_id]))
 
     def action_post(self) -> None:
         self.post_message(PostRequested([self.order_id]))

@@ -22,6 +22,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import ContentSwitcher, Footer, Input
 
+from orderupd_tui.domain.states import REVIEW, Action
 from orderupd_tui.services.inbox import ORDER_SORTS, UPDATE_SORTS, Listing, OrderRow, View
 from orderupd_tui.tui.context import Context, in_background
 from orderupd_tui.tui.messages import (
@@ -47,7 +48,6 @@ COUNT_AFTER = 0.3
 #: Below this width the Footer leaves out the keys that do not apply, rather than grey them,
 #: so that the ones that do (and ``q Quit`` at the end) fit in 80 columns.
 NARROW = 90
-REVIEW = ("accept", "ignore", "cancel")
 
 
 def order_row_style(row: OrderRow) -> tuple[str, ...]:
@@ -82,10 +82,10 @@ class MainScreen(Screen[None]):
         Binding("escape", "clear", "Clear filter, then marks", show=False, id="clear"),
         Binding("o", "sort", "Next sort column", show=False, id="sort"),
         Binding("O", "reverse_sort", "Reverse sort", show=False, id="reverse_sort"),
-        Binding("r", "act('refresh')", "Refresh", id="refresh"),
-        Binding("a", "act('accept')", "Accept", id="accept"),
-        Binding("i", "act('ignore')", "Ignore", id="ignore"),
-        Binding("c", "act('cancel')", "Cancel", id="cancel"),
+        Binding("r", f"act('{Action.REFRESH}')", "Refresh", id="refresh"),
+        Binding("a", f"act('{Action.ACCEPT}')", "Accept", id="accept"),
+        Binding("i", f"act('{Action.IGNORE}')", "Ignore", id="ignore"),
+        Binding("c", f"act('{Action.CANCEL}')", "Cancel", id="cancel"),
         Binding("p", "post", "Post", id="post"),
         Binding("e", "errors", "Errors: orders set aside", show=False, id="errors"),
     ]
@@ -416,7 +416,7 @@ class MainScreen(Screen[None]):
         """``r``, ``a``, ``i``, ``c``: the marked orders, or else the one under the cursor."""
         ids = self.chosen()
         if ids:
-            self.post_message(ActionRequested(action, ids))
+            self.post_message(ActionRequested(Action(action), ids))
 
     def action_post(self) -> None:
         """``p``: post the marked orders, or else the one under the cursor."""

@@ -20,6 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from orderupd_tui.domain.order import rounded
+from orderupd_tui.domain.states import AccountingState
 from orderupd_tui.services.inbox import OrderRow, UpdateRow
 
 PENDING_GLYPH = "●"
@@ -115,9 +116,9 @@ def status(value: str, width: int) -> str:
 
 
 def accounting(state: str, ref: str | None) -> Cell:
-    if state == "posted":
-        return (ref or "posted", "table--posted")
-    if state in ("error", "unknown"):
+    if state == AccountingState.POSTED:
+        return (ref or AccountingState.POSTED, "table--posted")
+    if state in (AccountingState.ERROR, AccountingState.UNKNOWN):
         return (state, "table--warning")
     return ("", None)
 
@@ -161,7 +162,7 @@ def order_columns(store_width: int) -> tuple[Column, ...]:
 
 def update_posted(row: UpdateRow, _width: int) -> Cell:
     if row.posted:
-        return (row.accounting_ref or "posted", "table--posted")
+        return (row.accounting_ref or AccountingState.POSTED, "table--posted")
     return ("", None)
 
 
