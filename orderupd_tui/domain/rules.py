@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-ACTIONS = ("accept", "ignore", "cancel", "review")
-POSTED_MATCH = ("false", "true", "any")
+from orderupd_tui.domain.states import PostedMatch, RuleAction
+
+ACTIONS = tuple(RuleAction)
+POSTED_MATCH = tuple(PostedMatch)
 
 
 @dataclass(frozen=True)
@@ -21,12 +23,17 @@ class Rule:
     index: int
     kinds: frozenset[str]
     action: str
-    posted: str = "false"
+    posted: str = PostedMatch.NO
+
+    def __post_init__(self) -> None:
+        # Given as the config's words; held as the enums they are (an unknown word is an error).
+        object.__setattr__(self, "action", RuleAction(self.action))
+        object.__setattr__(self, "posted", PostedMatch(self.posted))
 
     def matches(self, kinds: Iterable[str], posted: bool) -> bool:
-        if self.posted == "false" and posted:
+        if self.posted == PostedMatch.NO and posted:
             return False
-        if self.posted == "true" and not posted:
+        if self.posted == PostedMatch.YES and not posted:
             return False
         return set(kinds) <= self.kinds
 
