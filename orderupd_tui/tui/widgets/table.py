@@ -39,6 +39,8 @@ from orderupd_tui.tui.widgets.columns import MARK_GLYPH, Column, layout
 PAGE = 100
 #: The most rows held at once; the window is trimmed around the screen beyond that.
 MAX_WINDOW = 1000
+#: Rows either side of the screen asked for ahead of need.
+PREFETCH = PAGE // 2
 #: What a row still being fetched shows.
 PLACEHOLDER = "…"
 
@@ -455,6 +457,9 @@ class VirtualTable(Widget, can_focus=True):
             self._widths_for = width
             self._strips.clear()
         if y == 0:
+            # Ask for the rows just past the screen before they are needed, so moving on
+            # seldom meets a placeholder even when each read is a network round trip.
+            self._want(self.top - PREFETCH, self.top + self.page_height + PREFETCH)
             return self._header(width)
         position = self.top + y - 1
         if self._window is None or position >= self.total:
