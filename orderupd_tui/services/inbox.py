@@ -241,11 +241,11 @@ class Inbox:
         if self.sqlite:
             self.db.execute_sql(f"PRAGMA cache_size = -{CACHE_KIB}")
 
-    def orders(self, view: View) -> OrderList:
-        return OrderList(self, view)
+    def orders(self, view: View, *, count: bool = True) -> OrderList:
+        return OrderList(self, view, count=count)
 
-    def updates(self, view: View) -> UpdateList:
-        return UpdateList(self, view)
+    def updates(self, view: View, *, count: bool = True) -> UpdateList:
+        return UpdateList(self, view, count=count)
 
     def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
         return self.db.execute_sql(sql.replace("?", self.param), tuple(params)).fetchone()[0]
@@ -329,7 +329,9 @@ class Listing:
     JOIN_STORE = " JOIN store s ON s.id = o.store_id"
     id_expr = "o.id"
 
-    def __init__(self, inbox: Inbox, view: View) -> None:
+    def __init__(self, inbox: Inbox, view: View, *, count: bool = True) -> None:
+        """``count``: count an unfiltered list at once (an index count); the app says no,
+        to show the first rows a round trip sooner, and counts right after."""
         self.inbox = inbox
         self.text = normalize_filter(view.text)
         self.view = view
@@ -346,7 +348,7 @@ class Listing:
         self._counting: Any = None
         self._cancelled = False
         self._plan_filter()
-        if not self.text:
+        if count and not self.text:
             self.count()
 
     def _plan_filter(self) -> None:
@@ -502,11 +504,11 @@ class OrderList(Listing):
                f"o.pending, o.accounting_state, o.accounting_ref, {SHARED_NUMBER}")
     BASE_FROM = "orders o"
 
-    def __init__(self, inbox: Inbox, view: View) -> None:
+    def __init__(self, inbox: Inbox, view: View, *, count: bool = True) -> None:
         #: The keys of every match in display order, when the filter is rare; else None.
         self.keys: list[Key] | None = None
         self._places: dict[int, int] = {}
-        super().__init__(inbox, view)
+        super().__init__(inbox, view, count=count)
 
     def _plan_filter(self) -> None:
         if not self.text:

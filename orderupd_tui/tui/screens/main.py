@@ -21,6 +21,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import ContentSwitcher, Footer, Input
+from textual.worker import get_current_worker
 
 from orderupd_tui.domain.states import REVIEW, Action
 from orderupd_tui.services.inbox import ORDER_SORTS, UPDATE_SORTS, Listing, OrderRow, View
@@ -155,15 +156,19 @@ class MainScreen(Screen[None]):
         return next((p for p in self.panes.values() if p.table is table), None)
 
     def _listing(self, pane: Pane) -> Listing:
-        """A new listing of the pane's view: reads the database (planning, cheap counts)."""
+        """A new listing of the pane's view, not yet counted: reads the database (planning)."""
         inbox = self.inbox
-        return inbox.orders(pane.view) if pane.name == "inbox" else inbox.updates(pane.view)
+        if pane.name == "inbox":
+            return inbox.orders(pane.view, count=False)
+        return inbox.updates(pane.view, count=False)
 
     def _load_view(self, pane: Pane, *, reload: bool = False) -> None:
         """Build the pane's listing in its worker, with the rows the screen needs.
 
         A reload keeps the cursor's order: its new position is a range count by
-        its key, and the rows around it are read by key, both in the worker.
+        its key, and the rows around it are read by key, both in the worker.  The
+        rows go first; an unfiltered list is counted right after (an index count,
+        but of every order), a filtered one once typing pauses (see _count_later).
         """
         table = pane.table
         previous = table.listing
@@ -171,21 +176,28 @@ class MainScreen(Screen[None]):
             previous.cancel()
         anchor, screen_line = table.cursor_anchor() if reload else (None, 0)
         asked_at = table.cursor
-        near_end = table.total_exact and table.cursor > table.total // 2
         height = table.page_height
 
-        def read() -> ViewLoaded:
+        def read() -> CountReady | None:
             listing = self._listing(pane)
             if anchor is None:
                 rows = listing.after(None, height + PAGE)
-                return ViewLoaded(pane.name, listing, 0, rows, 0, 0, asked_at, reload)
-            still = listing.find(anchor.id)
-            key = still.key if still is not None else anchor.key
-            cursor = listing.position(key, near_end and listing.total is not None)
-            above = listing.before(key, screen_line + PAGE // 2)
-            below = listing.after(key, height + PAGE, inclusive=True)
-            return ViewLoaded(pane.name, listing, cursor - len(above), above + below, cursor,
-                              screen_line, asked_at, reload)
+                loaded = ViewLoaded(pane.name, listing, 0, rows, 0, 0, asked_at, reload)
+            else:
+                still = listing.find(anchor.id)
+                key = still.key if still is not None else anchor.key
+                cursor = listing.position(key)
+                above = listing.before(key, screen_line + PAGE // 2)
+                below = listing.after(key, height + PAGE, inclusive=True)
+                loaded = ViewLoaded(pane.name, listing, cursor - len(above), above + below,
+                                    cursor, screen_line, asked_at, reload)
+            if get_current_worker().is_cancelled:
+                return None
+            self.post_message(loaded)
+            if listing.text:
+                return None
+            listing.count()
+            return CountReady(listing)
 
         in_background(self, self.context, f"view-{pane.name}", read)
 
@@ -227,8 +239,8 @@ class MainScreen(Screen[None]):
     def _count_later(self, listing: Listing) -> None:
         """A common filter's exact count takes a while: the rows show first, the count once
         typing pauses, so each keystroke does not start (and waste) a count of its own."""
-        if listing.total is not None:
-            return
+        if listing.total is not None or not listing.text:
+            return  # known, or being counted by the worker that read it
         if self._count_timer is not None:
             self._count_timer.stop()
         self._count_timer = self.set_timer(COUNT_AFTER, lambda: self._count_now(listing))
