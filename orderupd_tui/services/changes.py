@@ -34,28 +34,36 @@ COUNTER_SQL = (
 )
 
 
+_UNSET = object()
+
+
 class ChangeWatch:
-    """Answers "did the database change since I last asked?" cheaply; the first answer is no."""
+    """Answers "did the database change since I last asked?" cheaply.
+
+    Making one does no I/O (the app makes it on its UI thread); the first
+    question opens what it needs and answers yes, since whatever was read
+    before it began may already be stale.
+    """
 
     def __init__(self, db: Database) -> None:
         self.db = db
         self._lock = threading.Lock()  # asked from worker threads, one at a time
         self._own: sqlite3.Connection | None = None
-        if isinstance(db, SqliteDatabase) and db.database != ":memory:":
-            path = quote(str(Path(db.database).resolve()))
-            self._own = sqlite3.connect(f"file:{path}?mode=ro", uri=True,
-                                        check_same_thread=False)
-        self._last: Any = self._mark()
+        self._last: Any = _UNSET
 
     def _mark(self) -> Any:
-        if self._own is not None:
-            return self._own.execute("PRAGMA data_version").fetchone()[0]
-        if isinstance(self.db, SqliteDatabase):
+        if not isinstance(self.db, SqliteDatabase):
+            return tuple(self.db.execute_sql(COUNTER_SQL).fetchone())
+        if self.db.database == ":memory:":
             return None  # an in-memory database has no other writers
-        return tuple(self.db.execute_sql(COUNTER_SQL).fetchone())
+        if self._own is None:
+            path = quote(str(Path(self.db.database).resolve()))
+            self._own = sqlite3.connect(f"file:{path}?mode=ro", uri=True,
+                                        check_same_thread=False)
+        return self._own.execute("PRAGMA data_version").fetchone()[0]
 
     def changed(self) -> bool:
-        """Whether another connection has written since the last call (or since created)."""
+        """Whether another connection has written since the last call (yes, the first time)."""
         with self._lock:
             mark = self._mark()
             if mark == self._last:

@@ -131,9 +131,10 @@ class OrderApp(App[int]):
     def on_mount(self) -> None:
         self._apply_keymap()
         self._start_receivers()
-        in_background(self, self.context, "stores",
-                      lambda: StoresLoaded(self.inbox.stores()))
-        self._count_set_aside()
+        # After the first frame: the panes' rows are read first.
+        self.call_after_refresh(in_background, self, self.context, "stores",
+                                lambda: StoresLoaded(self.inbox.stores()))
+        self.call_after_refresh(self._count_set_aside)
         if self.watch_every > 0:
             self._watch = ChangeWatch(self.session.db)
             self.set_interval(self.watch_every, self._look_for_changes)

@@ -4,6 +4,7 @@ The database is filled once per module with a fixed set of orders built
 from domain objects (not the demo store, whose generated data may change),
 written with the same column mapping the sync service uses; every time in
 it is the frozen moment or derived from it.
+No background work runs (polling and the change watch are off), so every run draws the same.
 Run ``pytest tests/tui/test_snapshots.py --snapshot-update`` after an
 intended change, and look at the report before committing the SVGs.
 """
@@ -137,7 +138,7 @@ def mark_posted(ref: str, document: str, state: str = "posted") -> None:
 @pytest.fixture
 def frozen_app(frozen_settings: Settings) -> Iterator[OrderApp]:
     with Session(frozen_settings, actor="reviewer") as session:
-        yield OrderApp(session, clock=lambda: FROZEN, cursor_blink=False)
+        yield OrderApp(session, clock=lambda: FROZEN, cursor_blink=False, watch_every=0)
 
 
 @pytest.fixture
@@ -146,7 +147,7 @@ def posting_app(frozen_settings: Settings, tmp_path: Path) -> Iterator[OrderApp]
     books = AccountingSettings(backend="beancount",
                                options={"path": str(tmp_path / "books.beancount")})
     with Session(replace(frozen_settings, accounting=books), actor="reviewer") as session:
-        yield OrderApp(session, clock=lambda: FROZEN, cursor_blink=False)
+        yield OrderApp(session, clock=lambda: FROZEN, cursor_blink=False, watch_every=0)
 
 
 async def settled(pilot: Pilot[Any]) -> None:

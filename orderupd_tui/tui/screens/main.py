@@ -140,9 +140,9 @@ class MainScreen(Screen[None]):
         filter_input = self.query_one("#filter", Input)
         filter_input.cursor_blink = self.context.cursor_blink
         filter_input.display = False
-        self._load_counts()
-        for pane in self.panes.values():
+        for pane in self.panes.values():  # the rows first: they are what is looked at
             self._load_view(pane)
+        self._load_counts()
         self.set_focus(self.pane.table)
         self.update_counts()
 
