@@ -66,6 +66,8 @@ REAL_PENDING = 500
 SIZE = (120, 36)
 #: Seconds the proxy adds each way between the app and PostgreSQL.
 PG_DELAY = 0.020
+#: Orders in PostgreSQL's batch accept: each costs a dozen round trips through the proxy.
+BATCH = 100
 
 FIRST = ("Ada", "Bea", "Carl", "Dana", "Eli", "Fay", "Gus", "Hana", "Ivan", "Jo", "Kim", "Lena",
          "Milo", "Nia", "Otto", "Pia", "Quinn", "Rosa", "Sam", "Tess", "Uma", "Vic", "Wes", "Zoe")
@@ -367,6 +369,12 @@ async def _pilot_floor() -> float:
     return statistics.median(samples)
 
 
+async def quiet(app: Any) -> None:
+    """Until no worker runs (a replaced one is cancelled, which is not a failure here)."""
+    while any(worker.is_running for worker in app.workers):
+        await asyncio.sleep(0.005)
+
+
 def p95(samples: list[float]) -> float:
     ordered = sorted(samples)
     return ordered[max(0, round(0.95 * len(ordered)) - 1)]
@@ -460,7 +468,7 @@ async def _measure(app_url: str, direct_url: str, url: str, token: str, prefix: 
             await asyncio.sleep(0.001)
         figure(name("first_paint"), table.first_paint - opened, "s")
         await loaded(table)
-        await app.workers.wait_for_complete()
+        await quiet(app)
         say(f"inbox: {table.total:,} orders; Pilot's own cost per key on an empty app: "
             f"{floor * 1000:.1f} ms")
         figure(name("pilot_key_floor"), floor * 1000, "ms")
@@ -492,7 +500,7 @@ async def _measure(app_url: str, direct_url: str, url: str, token: str, prefix: 
                 slowest.append((rows, text[:length]))
             say(f"filter {text!r}: {table.total:,} orders")
             await pilot.press("escape")
-            await app.workers.wait_for_complete()
+            await quiet(app)
             await loaded(table, "")
         say("slowest filter keystrokes (to rows): " + ", ".join(
             f"{seen!r} {seconds * 1000:.0f} ms" for seconds, seen in sorted(slowest)[-3:]))
@@ -515,9 +523,10 @@ async def _measure(app_url: str, direct_url: str, url: str, token: str, prefix: 
             ("bulk-%",)).fetchall()]
         await cross_process(pilot, updates, real[0], config, direct_url, name)
 
-        app.screen_stack[0].marks.update(row[0] for row in real[1:])
+        batch = real[1:BATCH + 1] if prefix == "tui_pg" else real[1:]
+        app.screen_stack[0].marks.update(row[0] for row in batch)
         await pilot.press("a")
-        await app.workers.wait_for_complete()
+        await quiet(app)
         await pilot.pause()
         # Pilot waits for quiet, and a batch sends progress: from here keys go in directly.
         started = time.perf_counter()
@@ -534,7 +543,7 @@ async def _measure(app_url: str, direct_url: str, url: str, token: str, prefix: 
                 during.append(clock.first_shown - clock.key_at)
             await asyncio.sleep(0.05)
         elapsed = time.perf_counter() - started
-        figure(name(f"batch_accept_{len(real) - 1}"), elapsed, "s")
+        figure(name(f"batch_accept_{len(batch)}"), elapsed, "s")
         if during:
             figure(name("key_during_batch_p95"), p95(during) * 1000, "ms")
             figure(name("key_during_batch_max"), max(during) * 1000, "ms")
@@ -612,13 +621,16 @@ def run_pg(folder: Path, base: str, demo: Any) -> int:
     sys.path.insert(0, str(ROOT))
     from tests.fakes.delay_proxy import DelayProxy
 
-    schema, db_url = pg_schema_url(base)
+    kept = os.environ.get("ORDERUPD_BENCH_PG_SCHEMA")  # one built before, kept: no build
+    schema, db_url = pg_schema_url(base) if not kept else (kept, pg_schema_url(base)[1].replace(
+        pg_schema_url(base)[0], kept))
     started = time.perf_counter()
     try:
-        build_pg(base, schema, db_url)
-        say(f"PostgreSQL: COPY of {TOTAL_ORDERS - DEMO_ORDERS:,} orders: "
-            f"{time.perf_counter() - started:.1f} s")
-        finish(db_url, demo.url, demo.token, demo.control)
+        if not kept:
+            build_pg(base, schema, db_url)
+            say(f"PostgreSQL: COPY of {TOTAL_ORDERS - DEMO_ORDERS:,} orders: "
+                f"{time.perf_counter() - started:.1f} s")
+            finish(db_url, demo.url, demo.token, demo.control)
         parts = urlsplit(db_url)
         host, port = parts.hostname or "127.0.0.1", parts.port or 5432
         with DelayProxy(host, port, PG_DELAY) as proxy:
@@ -628,7 +640,10 @@ def run_pg(folder: Path, base: str, demo: Any) -> int:
                 "each way")
             return child(app_url, db_url, demo, "tui_pg", folder)
     finally:
-        drop_pg(base, schema)
+        if not kept and not os.environ.get("ORDERUPD_BENCH_PG_KEEP"):
+            drop_pg(base, schema)
+        elif not kept:
+            say(f"kept schema {schema} (ORDERUPD_BENCH_PG_SCHEMA={schema} reuses it)")
 
 
 if __name__ == "__main__":

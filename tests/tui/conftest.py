@@ -9,6 +9,7 @@ and pin every time the database recorded.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -78,6 +79,13 @@ def session(settings: Settings) -> Iterator[Session]:
         results = sync.poll_once(opened)
         assert not results[0].errors, results[0].errors
         yield opened
+
+
+async def quiet(app: Any) -> None:
+    """Until no worker runs.  Not ``workers.wait_for_complete()``: a read replaced by a newer
+    one is cancelled, which that call raises as an error."""
+    while any(worker.is_running for worker in app.workers):
+        await asyncio.sleep(0.005)
 
 
 def change_orders(demo: DemoProcess, session: Session, kind: str, count: int) -> list[str]:

@@ -34,6 +34,7 @@ from tests.tui.conftest import (
     order_state,
     post_order,
     post_then_change,
+    quiet,
 )
 
 pytestmark = pytest.mark.anyio
@@ -82,7 +83,7 @@ def confirm_text(app: OrderApp) -> str:
 
 async def settle(pilot: Pilot[Any]) -> None:
     """Let workers finish and their messages be handled."""
-    await pilot.app.workers.wait_for_complete()
+    await quiet(pilot.app)
     await pilot.pause()
     await pilot.pause()
 
@@ -732,7 +733,7 @@ async def test_mals_orders_arrive_in_the_app_and_help_says_new_orders_only(
                 httpx.post, f"http://127.0.0.1:{port}/remote-call", data=call)
             assert answer.status_code == 200
             await pilot.press("s")
-            await app.workers.wait_for_complete()
+            await quiet(app)
             await pilot.pause()
             assert "81343431" in line(app, 1)
             await pilot.press("question_mark")

@@ -29,7 +29,7 @@ from orderupd_tui.tui.app import OrderApp
 from orderupd_tui.tui.screens.main import MainScreen
 from orderupd_tui.tui.widgets.table import PLACEHOLDER, VirtualTable
 from tests.fakes.delay_proxy import DelayProxy
-from tests.tui.conftest import change_orders, make_settings
+from tests.tui.conftest import change_orders, make_settings, quiet
 
 pytestmark = pytest.mark.anyio
 
@@ -54,7 +54,7 @@ def line(app: OrderApp, y: int, pane: str = "inbox") -> str:
 
 
 async def settle(pilot: Any) -> None:
-    await pilot.app.workers.wait_for_complete()
+    await quiet(pilot.app)
     await pilot.pause()
     await pilot.pause()
 

@@ -23,7 +23,7 @@ from orderupd_tui.services.session import Session
 from orderupd_tui.stores.base import Unreadable
 from orderupd_tui.tui.app import OrderApp
 from orderupd_tui.tui.screens.errors import ErrorsScreen, ReasonScreen
-from tests.tui.conftest import FROZEN, make_settings
+from tests.tui.conftest import FROZEN, make_settings, quiet
 
 SIZE = (120, 36)
 
@@ -56,7 +56,7 @@ def text_of(widget: Any) -> str:
 
 
 async def settle(pilot: Pilot[Any]) -> None:
-    await pilot.app.workers.wait_for_complete()
+    await quiet(pilot.app)
     await pilot.pause()
     await pilot.pause()
 

@@ -29,7 +29,7 @@ from orderupd_tui.domain.order import Address, LineItem, NormalizedOrder
 from orderupd_tui.services.session import Session
 from orderupd_tui.stores.base import RemoteOrder
 from orderupd_tui.tui.app import OrderApp
-from tests.tui.conftest import FROZEN, make_settings
+from tests.tui.conftest import FROZEN, make_settings, quiet
 
 WIDE = (120, 36)
 
@@ -151,7 +151,7 @@ def posting_app(frozen_settings: Settings, tmp_path: Path) -> Iterator[OrderApp]
 
 
 async def settled(pilot: Pilot[Any]) -> None:
-    await pilot.app.workers.wait_for_complete()
+    await quiet(pilot.app)
     await pilot.pause()
 
 
