@@ -246,8 +246,9 @@ def _copy_value(value: Any) -> str:
             .replace("\n", "\\n").replace("\r", "\\r"))
 
 
-def pg_schema_url(base: str) -> tuple[str, str]:
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
+def pg_schema_url(base: str, schema: str | None = None) -> tuple[str, str]:
+    """A schema name (new unless given) and the URL that works in it."""
+    schema = schema or f"bench_{uuid.uuid4().hex[:10]}"
     sep = "&" if "?" in base else "?"
     return schema, f"{base}{sep}options=-csearch_path%3D{schema}"
 
@@ -622,8 +623,7 @@ def run_pg(folder: Path, base: str, demo: Any) -> int:
     from tests.fakes.delay_proxy import DelayProxy
 
     kept = os.environ.get("ORDERUPD_BENCH_PG_SCHEMA")  # one built before, kept: no build
-    schema, db_url = pg_schema_url(base) if not kept else (kept, pg_schema_url(base)[1].replace(
-        pg_schema_url(base)[0], kept))
+    schema, db_url = pg_schema_url(base, kept)
     started = time.perf_counter()
     try:
         if not kept:
