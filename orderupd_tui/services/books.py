@@ -31,13 +31,14 @@ from typing import cast
 from orderupd_tui.accounting.base import AccountingError
 from orderupd_tui.db.models import Event, Order, Posting, Update, utcnow
 from orderupd_tui.domain.rules import choose
+from orderupd_tui.domain.states import PostingState, RuleAction, UpdateSource, UpdateStatus
 from orderupd_tui.services import posting, resolution
 from orderupd_tui.services.review import OK
 from orderupd_tui.services.session import Session
 
 KIND = "accounting_status"
 #: Local posting states whose documents should still be in the books.
-CHECKED_STATES = ("posted", "detached")
+CHECKED_STATES = (PostingState.POSTED, PostingState.DETACHED)
 
 
 @dataclass
@@ -99,7 +100,7 @@ def check(session: Session, actor: str = "poll") -> BooksResult | None:
             if order_id in raised and raised[order_id].document == document:
                 _withdraw(session, raised[order_id].update, document)
             continue
-        if state == "detached":
+        if state == PostingState.DETACHED:
             _release(session, order_id, document, status)
             result.released += 1
         elif _raise(session, order_id, document, status, books.name):
@@ -115,7 +116,8 @@ class _Raised:
 
 def _pending_from_books() -> dict[int, _Raised]:
     """Pending updates from the books, by order: few, read once per check."""
-    pending = Update.select().where((Update.status == "pending") & (Update.source == "accounting"))
+    pending = Update.select().where((Update.status == UpdateStatus.PENDING)
+                                    & (Update.source == UpdateSource.ACCOUNTING))
     return {u.order_id: _Raised(u, json.loads(u.new_data or "{}").get("document_ref", ""))
             for u in pending}
 
@@ -137,8 +139,8 @@ def _raise(session: Session, order_id: int, document: str, status: str, backend:
         if order.pending or order.accounting_ref != document:
             return False
         ignored = Update.select().where(
-            (Update.order == order) & (Update.source == "accounting")
-            & (Update.status == "ignored") & (Update.new_digest == digest)).exists()
+            (Update.order == order) & (Update.source == UpdateSource.ACCOUNTING)
+            & (Update.status == UpdateStatus.IGNORED) & (Update.new_digest == digest)).exists()
         if ignored:
             return False
         now = utcnow()
@@ -152,12 +154,12 @@ def _raise(session: Session, order_id: int, document: str, status: str, backend:
             order=order, detected_at=now, source="accounting", kinds=KIND,
             changes=json.dumps([{"kind": KIND, "field": KIND, "old": "posted", "new": status}]),
             new_data=json.dumps({"document_ref": document, "status": status, "backend": backend}),
-            new_digest=digest, status="pending")
+            new_digest=digest, status=UpdateStatus.PENDING)
         Order.update(pending=True).where(Order.id == order.id).execute()
         order.pending = True
         Event.create(at=now, actor="poll", order=order, action="update detected", detail=what)
         rule = choose(session.settings.rules, [KIND], posted=True)
-        if rule is not None and rule.action != "review":
+        if rule is not None and rule.action != RuleAction.REVIEW:
             resolution.apply(order, update, None, rule.action, actor=rule.actor,
                              reason=f"automatic: rule {rule.index} ({rule.action})")
     return True
@@ -167,7 +169,7 @@ def _withdraw(session: Session, update: Update, document: str) -> None:
     """The books hold the document again (restored, or a lagging search caught up)."""
     with session.db.atomic():
         order = Order.get_by_id(update.order_id)
-        resolution.close_update(order, update, "accepted", "poll",
+        resolution.close_update(order, update, UpdateStatus.ACCEPTED, "poll",
                                 f"{document} is posted in the books again")
         Event.create(at=utcnow(), actor="poll", order=order, action="update withdrawn",
                      detail=f"{document} is posted in the books again")
@@ -179,6 +181,6 @@ def _release(session: Session, order_id: int, document: str, status: str) -> Non
     with session.db.atomic():
         Posting.update(state=state, settled_at=now).where(
             (Posting.order == order_id) & (Posting.document_ref == document)
-            & (Posting.state == "detached")).execute()
+            & (Posting.state == PostingState.DETACHED)).execute()
         Event.create(at=now, actor="poll", order=order_id, action=f"posting {state}",
                      detail=f"{document}: {status} in the books; it no longer blocks a repost")

@@ -41,6 +41,7 @@ from peewee import Database, DatabaseError, SqliteDatabase
 from orderupd_tui.db.models import Update
 from orderupd_tui.db.records import SHARED_NUMBER, find
 from orderupd_tui.domain.order import rounded
+from orderupd_tui.domain.states import AccountingState, LocalStatus, UpdateStatus
 from orderupd_tui.services import queries
 
 #: Below this many trigram matches a filter is rare: its matches are read from the trigram
@@ -127,11 +128,11 @@ class OrderRow:
 
     @property
     def cancelled(self) -> bool:
-        return self.local_status == "cancelled" or self.order_status == "cancelled"
+        return self.local_status == LocalStatus.CANCELLED or self.order_status == "cancelled"
 
     @property
     def posted(self) -> bool:
-        return self.accounting_state == "posted"
+        return self.accounting_state == AccountingState.POSTED
 
 
 @dataclass(frozen=True)
@@ -158,7 +159,7 @@ class UpdateRow:
 
     @property
     def posted(self) -> bool:
-        return self.accounting_state == "posted"
+        return self.accounting_state == AccountingState.POSTED
 
 
 @dataclass(frozen=True)
@@ -174,7 +175,7 @@ class Target:
 
     @property
     def posted(self) -> bool:
-        return self.accounting_state == "posted"
+        return self.accounting_state == AccountingState.POSTED
 
 
 @dataclass(frozen=True)
@@ -306,7 +307,8 @@ class Inbox:
         history = queries.history_json(str(row.id))
         previous = [{"ref": p["document_ref"], "state": p["state"], "posted_at": p["posted_at"]}
                     for p in history["postings"] if p["state"] in queries.PREVIOUS_STATES]
-        pending = Update.get_or_none((Update.order == row) & (Update.status == "pending"))
+        pending = Update.get_or_none((Update.order == row)
+                                     & (Update.status == UpdateStatus.PENDING))
         return Detail(
             order=queries.order_json(row, previous),
             fields=json.loads(row.data),

@@ -37,6 +37,7 @@ from orderupd_tui.accounting.base import AccountingBackend, AccountingError, Out
 from orderupd_tui.db.models import Event, Order, Posting, Store, utcnow
 from orderupd_tui.db.records import MAX_ID, UnknownRef, find, local_copy, order_id
 from orderupd_tui.domain.order import rounded
+from orderupd_tui.domain.states import AccountingState, LocalStatus, PostingState
 from orderupd_tui.services import queries
 from orderupd_tui.services.review import FAILED, OK, REFUSED, USAGE, BatchResult, Outcome
 from orderupd_tui.services.session import Session
@@ -45,7 +46,7 @@ from orderupd_tui.services.session import Session
 #: Younger ones are another process's call still in flight, and are left to it.
 STALE_PENDING = timedelta(minutes=5)
 #: Order states a new posting may start from.
-POSTABLE_STATES = ("unposted", "error")
+POSTABLE_STATES = (AccountingState.UNPOSTED, AccountingState.ERROR)
 #: Orders looked up per query when a batch is posted.
 CHUNK = 500
 
@@ -156,9 +157,9 @@ def refusal(order: Order, *, force: bool = False, detached: list[str] | None = N
     """
     if order.pending:
         return "has a pending update: review it before posting"
-    if order.local_status == "cancelled" or order.order_status == "cancelled":
+    if order.local_status == LocalStatus.CANCELLED or order.order_status == "cancelled":
         return "is cancelled: cancelled orders are never posted"
-    if order.accounting_state == "posted":
+    if order.accounting_state == AccountingState.POSTED:
         return f"is already posted as {order.accounting_ref}"
     if order.accounting_state not in POSTABLE_STATES:
         return (f"its last posting's outcome is {order.accounting_state}: settle it with "
@@ -174,7 +175,7 @@ def refusal(order: Order, *, force: bool = False, detached: list[str] | None = N
 def detached_documents(order: Order) -> list[str]:
     """Documents of this order's detached postings: reset here, still counted in the books."""
     query = Posting.select(Posting.document_ref, Posting.posting_id).where(
-        (Posting.order == order) & (Posting.state == "detached")).order_by(Posting.id)
+        (Posting.order == order) & (Posting.state == PostingState.DETACHED)).order_by(Posting.id)
     return [p.document_ref or p.posting_id for p in query]
 
 
@@ -215,7 +216,7 @@ def _post_order(session: Session, books: AccountingBackend, order: Order,
                 detached: list[str] | None, force: bool) -> Outcome:
     """Post one order; ``detached`` is its detached documents, or ``None`` to look them up."""
     label = order.ref
-    if order.accounting_state == "unknown":
+    if order.accounting_state == AccountingState.UNKNOWN:
         posting = _unsettled().where(Posting.order == order).first()
         if posting is None:
             return Outcome(label, REFUSED, "a posting of this order is in progress elsewhere; "
@@ -267,7 +268,8 @@ def _detached(order_ids: list[int]) -> dict[int, list[str]]:
     found: dict[int, list[str]] = defaultdict(list)
     if order_ids:
         query = Posting.select(Posting.order, Posting.document_ref, Posting.posting_id).where(
-            Posting.order.in_(order_ids) & (Posting.state == "detached")).order_by(Posting.id)
+            Posting.order.in_(order_ids) & (Posting.state == PostingState.DETACHED)
+        ).order_by(Posting.id)
         for row in query:
             found[row.order_id].append(row.document_ref or row.posting_id)
     return found
@@ -278,11 +280,11 @@ def _claim(session: Session, books: AccountingBackend, order: Order,
     """Take the order for posting and write the posting row, before anything is sent."""
     now = utcnow()
     with session.db.atomic():
-        taken = Order.update(accounting_state="unknown").where(
+        taken = Order.update(accounting_state=AccountingState.UNKNOWN).where(
             (Order.id == order.id)
             & Order.accounting_state.in_(POSTABLE_STATES)
             & (Order.pending == False)  # noqa: E712 (peewee expression)
-            & (Order.local_status != "cancelled")
+            & (Order.local_status != LocalStatus.CANCELLED)
         ).execute()
         if not taken:
             return None
@@ -294,7 +296,7 @@ def _claim(session: Session, books: AccountingBackend, order: Order,
                    detail=f"earlier posting still in the books: {', '.join(forced)}")
         _event(at=now, actor=session.actor, order=order.id, action="posting started",
                detail=f"{posting.posting_id} to {books.name}")
-    order.accounting_state = "unknown"
+    order.accounting_state = AccountingState.UNKNOWN
     return posting
 
 
@@ -335,13 +337,14 @@ def _settle(session: Session, books: AccountingBackend, posting: Posting, label:
     if found.status == "posted":
         _posted(session, posting, found.ref, actor, "posting settled")
         return Outcome(label, OK, f"found in the books as {found.ref}")
-    state = "voided" if found.status == "voided" else "missing"
+    state = PostingState.VOIDED if found.status == "voided" else "missing"
     now = utcnow()
     with session.db.atomic():
         Posting.update(state=state, document_ref=found.ref, settled_at=now,
                        detail=f"found {found.status} in the books when settled").where(
             Posting.id == posting.id).execute()
-        Order.update(accounting_state="unposted", accounting_ref=None, posted_at=None).where(
+        Order.update(accounting_state=AccountingState.UNPOSTED, accounting_ref=None,
+                     posted_at=None).where(
             Order.id == order.id).execute()
         _event(at=now, actor=actor, order=order.id, action="posting settled",
                detail=f"{found.ref} was made but is {found.status} in the books")
@@ -355,9 +358,11 @@ def _settle(session: Session, books: AccountingBackend, posting: Posting, label:
 def _posted(session: Session, posting: Posting, document: str, actor: str, action: str) -> None:
     now = utcnow()
     with session.db.atomic():
-        Posting.update(state="posted", document_ref=document, posted_at=now, settled_at=now,
+        Posting.update(state=PostingState.POSTED, document_ref=document, posted_at=now,
+                       settled_at=now,
                        detail=None).where(Posting.id == posting.id).execute()
-        Order.update(accounting_state="posted", accounting_ref=document, posted_at=now).where(
+        Order.update(accounting_state=AccountingState.POSTED, accounting_ref=document,
+                     posted_at=now).where(
             Order.id == posting.order_id).execute()
         _event(at=now, actor=actor, order=posting.order_id, action=action,
                detail=f"{document} ({posting.backend})")
@@ -366,8 +371,10 @@ def _posted(session: Session, posting: Posting, document: str, actor: str, actio
 def _unknown(session: Session, posting: Posting, actor: str, message: str) -> None:
     now = utcnow()
     with session.db.atomic():
-        Posting.update(state="unknown", detail=message).where(Posting.id == posting.id).execute()
-        Order.update(accounting_state="unknown").where(Order.id == posting.order_id).execute()
+        Posting.update(state=PostingState.UNKNOWN,
+                       detail=message).where(Posting.id == posting.id).execute()
+        Order.update(accounting_state=AccountingState.UNKNOWN).where(
+            Order.id == posting.order_id).execute()
         _event(at=now, actor=actor, order=posting.order_id,
                action="posting outcome unknown", detail=message[:500])
 
@@ -375,9 +382,10 @@ def _unknown(session: Session, posting: Posting, actor: str, message: str) -> No
 def _failed(session: Session, posting: Posting, actor: str, message: str) -> None:
     now = utcnow()
     with session.db.atomic():
-        Posting.update(state="failed", detail=message, settled_at=now).where(
+        Posting.update(state=PostingState.FAILED, detail=message, settled_at=now).where(
             Posting.id == posting.id).execute()
-        Order.update(accounting_state="error", accounting_ref=None, posted_at=None).where(
+        Order.update(accounting_state=AccountingState.ERROR, accounting_ref=None,
+                     posted_at=None).where(
             Order.id == posting.order_id).execute()
         _event(at=now, actor=actor, order=posting.order_id, action="posting failed",
                detail=message[:500])
@@ -387,8 +395,8 @@ def _unsettled() -> Any:
     """Postings to settle: ``unknown`` ones, and ``pending`` ones cut off long ago."""
     stale = utcnow() - STALE_PENDING
     return (Posting.select(Posting, Order, Store).join(Order).join(Store)
-            .where((Posting.state == "unknown")
-                   | ((Posting.state == "pending") & (Posting.created_at < stale)))
+            .where((Posting.state == PostingState.UNKNOWN)
+                   | ((Posting.state == PostingState.PENDING) & (Posting.created_at < stale)))
             .order_by(Posting.id))
 
 

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from orderupd_tui.db.records import UnknownRef, find
+from orderupd_tui.domain.states import AccountingState
 from orderupd_tui.services import posting
 from orderupd_tui.services.inbox import Inbox, Target
 
@@ -56,7 +57,8 @@ def plan_post(inbox: Inbox, order_ids: Iterable[int]) -> PostPlan:
         except UnknownRef:
             plan.refused.append((target.ref, "is no longer in the database"))
             continue
-        if order.accounting_state == "unknown":  # posting settles it: looks before it sends
+        # posting settles it: looks before it sends
+        if order.accounting_state == AccountingState.UNKNOWN:
             plan.ready.append(target.ref)
             plan.settling.append(target.ref)
             continue

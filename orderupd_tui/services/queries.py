@@ -15,9 +15,10 @@ from typing import Any
 from orderupd_tui.db.models import Event, Order, Posting, Store, Update, as_utc
 from orderupd_tui.db.records import find
 from orderupd_tui.domain.order import rounded
+from orderupd_tui.domain.states import AccountingState, PostingState, UpdateStatus
 
 #: Posting states that belong to an order's past rather than its current accounting state.
-PREVIOUS_STATES = ("detached", "voided")
+PREVIOUS_STATES = (PostingState.DETACHED, PostingState.VOIDED)
 BATCH = 1000
 
 
@@ -87,7 +88,7 @@ def updates_json(include_resolved: bool = False) -> Iterator[dict[str, Any]]:
     query = (Update.select(Update, Order, Store).join(Order).join(Store)
              .order_by(Update.detected_at, Update.id))
     if not include_resolved:
-        query = query.where(Update.status == "pending")
+        query = query.where(Update.status == UpdateStatus.PENDING)
     for u in query.iterator():
         yield update_json(u)
 
@@ -101,7 +102,7 @@ def update_json(u: Update) -> dict[str, Any]:
         "source": u.source,
         "kinds": u.kinds.split(",") if u.kinds else [],
         "changes": json.loads(u.changes),
-        "posted": u.order.accounting_state == "posted",
+        "posted": u.order.accounting_state == AccountingState.POSTED,
         "status": u.status,
     }
 

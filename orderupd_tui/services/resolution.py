@@ -15,12 +15,20 @@ import json
 
 from orderupd_tui.db.models import Event, Order, Posting, Update, utcnow
 from orderupd_tui.db.records import order_columns
+from orderupd_tui.domain.states import (
+    CLOSED_AS,
+    AccountingState,
+    Action,
+    LocalStatus,
+    PostingState,
+    UpdateSource,
+    UpdateStatus,
+)
 from orderupd_tui.stores.base import RemoteOrder
 
-#: What each review action leaves the update as.
-CLOSED_AS = {"accept": "accepted", "ignore": "ignored", "cancel": "cancelled"}
 #: The posting state that records each status the books can report for a document.
-BOOKS_STATES = {"voided": "voided", "deleted": "missing", "missing": "missing"}
+BOOKS_STATES = {"voided": PostingState.VOIDED, "deleted": PostingState.MISSING,
+                "missing": PostingState.MISSING}
 
 
 #: The change kind of what the books did to a document.
@@ -29,7 +37,7 @@ BOOKS_KIND = "accounting_status"
 
 def from_books(update: Update | None) -> bool:
     """Whether the update reports a change in the books only, with nothing from the store."""
-    return update is not None and update.source == "accounting"
+    return update is not None and update.source == UpdateSource.ACCOUNTING
 
 
 def books_facts(update: Update | None) -> dict[str, str] | None:
@@ -42,7 +50,7 @@ def books_facts(update: Update | None) -> dict[str, str] | None:
     if update is None or not update.new_data:
         return None
     data = json.loads(update.new_data)
-    if update.source == "accounting":
+    if update.source == UpdateSource.ACCOUNTING:
         return dict(data)
     books = data.get("books")
     return dict(books) if books else None
@@ -52,7 +60,8 @@ def align_with_books(order: Order, document: str, status: str, actor: str) -> No
     """Record that the books voided or lost ``document``: its posting leaves, the order unposts."""
     state = BOOKS_STATES[status]
     for posting in Posting.select().where(
-        (Posting.order == order) & (Posting.state == "posted") & (Posting.document_ref == document)
+        (Posting.order == order) & (Posting.state == PostingState.POSTED)
+        & (Posting.document_ref == document)
     ):
         posting.state = state
         posting.settled_at = utcnow()
@@ -60,9 +69,10 @@ def align_with_books(order: Order, document: str, status: str, actor: str) -> No
         Event.create(at=utcnow(), actor=actor, order=order, action=f"posting {state}",
                      detail=f"{document}: {status} in the books")
     if order.accounting_ref == document:
-        Order.update(accounting_state="unposted", accounting_ref=None, posted_at=None).where(
+        Order.update(accounting_state=AccountingState.UNPOSTED, accounting_ref=None,
+                     posted_at=None).where(
             Order.id == order.id).execute()
-        order.accounting_state = "unposted"
+        order.accounting_state = AccountingState.UNPOSTED
         order.accounting_ref = None
 
 
@@ -78,7 +88,8 @@ def replace_copy(order: Order, remote: RemoteOrder, digest: str) -> None:
 def resolved_by_whom(order_id: int) -> str | None:
     """``accepted by alice at 10:02:11 UTC``: how the order's last update was resolved, for
     a reviewer who acts on a row someone else just resolved; None if it never had one."""
-    last = (Update.select().where((Update.order == order_id) & (Update.status != "pending"))
+    last = (Update.select().where((Update.order == order_id)
+                                  & (Update.status != UpdateStatus.PENDING))
             .order_by(Update.resolved_at.desc(), Update.id.desc()).first())
     if last is None:
         return None
@@ -100,7 +111,7 @@ def close_update(
     same = (Update.new_digest.is_null() if update.new_digest is None
             else Update.new_digest == update.new_digest)
     closed = Update.update(status=status, resolved_at=now, resolved_by=actor, reason=reason).where(
-        (Update.id == update.id) & (Update.status == "pending") & same
+        (Update.id == update.id) & (Update.status == UpdateStatus.PENDING) & same
     ).execute()
     if not closed:
         raise UpdateMoved("its update changed meanwhile")
@@ -117,18 +128,20 @@ def detach_postings(order: Order, actor: str, *, voided: bool = False) -> list[s
     otherwise the posting is *detached*: still in the books, and a repost is
     guarded against until it is voided or forced.
     """
-    state = "voided" if voided else "detached"
-    postings = list(Posting.select().where((Posting.order == order) & (Posting.state == "posted")))
+    state = PostingState.VOIDED if voided else "detached"
+    postings = list(Posting.select().where((Posting.order == order)
+                                           & (Posting.state == PostingState.POSTED)))
     for posting in postings:
         posting.state = state
         posting.settled_at = utcnow()
         posting.save()
         Event.create(at=utcnow(), actor=actor, order=order, action=f"posting {state}",
                      detail=posting.document_ref or posting.posting_id)
-    Order.update(accounting_state="unposted", accounting_ref=None, posted_at=None).where(
+    Order.update(accounting_state=AccountingState.UNPOSTED, accounting_ref=None,
+                 posted_at=None).where(
         Order.id == order.id
     ).execute()
-    order.accounting_state = "unposted"
+    order.accounting_state = AccountingState.UNPOSTED
     return [p.document_ref or p.posting_id for p in postings]
 
 
@@ -150,22 +163,23 @@ def apply(
     """
     books = from_books(update)
     facts = books_facts(update)
-    if action == "refresh" or (action == "accept" and not books):
+    if action == Action.REFRESH or (action == Action.ACCEPT and not books):
         assert remote is not None, "accept and refresh need the re-downloaded order"
         replace_copy(order, remote, remote.order.digest())
-    elif action == "ignore" and not books:
+    elif action == Action.IGNORE and not books:
         assert update is not None
         Order.update(ignored_digest=update.new_digest).where(Order.id == order.id).execute()
-    elif action == "cancel":
+    elif action == Action.CANCEL:
         ignored = update.new_digest if update is not None and not books else order.ignored_digest
-        Order.update(local_status="cancelled", ignored_digest=ignored).where(
+        Order.update(local_status=LocalStatus.CANCELLED, ignored_digest=ignored).where(
             Order.id == order.id
         ).execute()
-        order.local_status = "cancelled"
-    if facts is not None and action != "ignore":
+        order.local_status = LocalStatus.CANCELLED
+    if facts is not None and action != Action.IGNORE:
         align_with_books(order, facts["document_ref"], facts["status"], actor)
-    if action != "ignore" and order.accounting_state == "posted":
+    if action != Action.IGNORE and order.accounting_state == AccountingState.POSTED:
         detach_postings(order, actor, voided=voided)
     if update is not None:
-        close_update(order, update, CLOSED_AS.get(action, "accepted"), actor, reason)
+        closed = CLOSED_AS.get(Action(action), UpdateStatus.ACCEPTED)
+        close_update(order, update, closed, actor, reason)
     Event.create(at=utcnow(), actor=actor, order=order, action=action, detail=reason or "")

@@ -18,18 +18,24 @@ from dataclasses import dataclass, field
 from orderupd_tui.config import ConfigError
 from orderupd_tui.db.models import Order, Posting, Store, Update
 from orderupd_tui.db.records import UnknownRef, find
+from orderupd_tui.domain.states import (
+    RESETTING,
+    AccountingState,
+    Action,
+    ExitCode,
+    OnReset,
+    PostingState,
+    UpdateStatus,
+)
 from orderupd_tui.errorlog import log_unexpected
 from orderupd_tui.services import resolution
 from orderupd_tui.services.session import Session
 from orderupd_tui.stores.base import RemoteOrder, StoreError
 
-ACTIONS = ("accept", "ignore", "cancel", "refresh")
-PAST = {"accept": "accepted", "ignore": "ignored", "cancel": "cancelled", "refresh": "refreshed",
-        "post": "posted", "reconcile": "settled"}
-#: Actions that reset a posted order's accounting state.
-RESETTING = ("accept", "cancel", "refresh")
+ACTIONS = (Action.ACCEPT, Action.IGNORE, Action.CANCEL, Action.REFRESH)
 
-OK, FAILED, USAGE, REFUSED = 0, 1, 2, 3
+#: Each order's outcome code is the exit code it alone would give.
+OK, FAILED, USAGE, REFUSED = ExitCode.OK, ExitCode.FAILED, ExitCode.USAGE, ExitCode.REFUSED
 
 VoidFn = Callable[[Session, Posting], None]
 """Voids a posting's document in the books; raises with a one-line message on failure."""
@@ -63,7 +69,7 @@ class BatchResult:
         """One line: ``18 accepted, 2 failed: main:1012 store unreachable; ...``."""
         done = sum(o.ok for o in self.outcomes)
         bad = [o for o in self.outcomes if not o.ok]
-        line = f"{done} {PAST[self.action]}"
+        line = f"{done} {Action(self.action).past}"
         if bad:
             line += f", {len(bad)} failed: " + "; ".join(f"{o.ref} {o.message}" for o in bad)
         return line
@@ -104,8 +110,8 @@ def review(
         item = _prepare(session, ref, action, confirmed, reset, result)
         if item is not None:
             items.append(item)
-    if action in ("accept", "refresh"):
-        local = [i for i in items if action == "accept" and resolution.from_books(i.update)]
+    if action in (Action.ACCEPT, Action.REFRESH):
+        local = [i for i in items if action == Action.ACCEPT and resolution.from_books(i.update)]
         items = local + _download(session, [i for i in items if i not in local], result)
     mode = reset or session.settings.accounting.on_reset
     for done, item in enumerate(items, 1):
@@ -124,14 +130,14 @@ def _prepare(session: Session, ref: str, action: str, confirmed: bool, reset: st
         result.outcomes.append(Outcome(ref, USAGE, str(exc)))
         return None
     label = order.ref
-    update = Update.get_or_none((Update.order == order) & (Update.status == "pending"))
-    if action != "refresh" and update is None:
+    update = Update.get_or_none((Update.order == order) & (Update.status == UpdateStatus.PENDING))
+    if action != Action.REFRESH and update is None:
         resolved = resolution.resolved_by_whom(order.id)
         result.outcomes.append(Outcome(label, FAILED, f"was already {resolved}" if resolved
                                        else "has no pending update"))
         return None
     books = resolution.from_books(update)
-    if action in ("accept", "refresh") and not (books and action == "accept") and (
+    if action in (Action.ACCEPT, Action.REFRESH) and not (books and action == Action.ACCEPT) and (
             not _supports_updates(session, order)):
         result.outcomes.append(Outcome(label, REFUSED, (
             f"store {order.store.name!r} is Mal's E-Commerce: it cannot re-download orders")))
@@ -140,12 +146,12 @@ def _prepare(session: Session, ref: str, action: str, confirmed: bool, reset: st
     # or cancelling records that, so there is no posting left to reset or void.
     facts = resolution.books_facts(update)
     settled = facts is not None and facts.get("document_ref") == order.accounting_ref
-    if action in RESETTING and not (settled and action != "refresh"):
+    if action in RESETTING and not (settled and action != Action.REFRESH):
         refusal = _reset_refusal(session, order, action, confirmed, reset)
         if refusal:
             result.outcomes.append(Outcome(label, REFUSED, refusal))
             return None
-    return _Item(label, order, update, books_settled=settled and action != "refresh")
+    return _Item(label, order, update, books_settled=settled and action != Action.REFRESH)
 
 
 def _supports_updates(session: Session, order: Order) -> bool:
@@ -158,15 +164,15 @@ def _supports_updates(session: Session, order: Order) -> bool:
 
 def _reset_refusal(session: Session, order: Order, action: str, confirmed: bool,
                    reset: str | None) -> str | None:
-    if order.accounting_state == "unknown":
+    if order.accounting_state == AccountingState.UNKNOWN:
         return "its posting's outcome is unknown: settle it first with 'post --reconcile'"
-    if order.accounting_state != "posted":
+    if order.accounting_state != AccountingState.POSTED:
         return None
     document = order.accounting_ref or "its posting"
     if not confirmed:
         return (f"is posted as {document}: {action} resets its accounting state; "
                 f"confirm with --yes (and --void or --keep)")
-    if (reset or session.settings.accounting.on_reset) == "ask":
+    if (reset or session.settings.accounting.on_reset) == OnReset.ASK:
         return (f"is posted as {document}: say --void to void it in the books or --keep to "
                 f"keep it (it must then not be posted again)")
     return None
@@ -202,13 +208,14 @@ def _download(session: Session, items: list[_Item], result: BatchResult) -> list
 def _carry_out(session: Session, item: _Item, action: str, mode: str, reason: str | None,
                void: VoidFn | None) -> Outcome:
     voided = False
-    if (action in RESETTING and item.order.accounting_state == "posted" and mode == "void"
+    if (action in RESETTING and item.order.accounting_state == AccountingState.POSTED
+            and mode == OnReset.VOID
             and not item.books_settled):
         if void is None:
             return Outcome(item.ref, FAILED, "voiding needs an accounting backend")
         try:
             for posting in Posting.select().where(
-                (Posting.order == item.order) & (Posting.state == "posted")
+                (Posting.order == item.order) & (Posting.state == PostingState.POSTED)
             ):
                 void(session, posting)
         except Exception as exc:  # the backend's one-line message; nothing was changed here
@@ -226,7 +233,8 @@ def _carry_out(session: Session, item: _Item, action: str, mode: str, reason: st
                              reason=reason, voided=voided)
     except resolution.UpdateMoved as exc:
         resolved = resolution.resolved_by_whom(item.order.id)
-        latest = Update.get_or_none((Update.order == item.order.id) & (Update.status == "pending"))
+        latest = Update.get_or_none((Update.order == item.order.id)
+                                    & (Update.status == UpdateStatus.PENDING))
         if latest is None and resolved:
             return Outcome(item.ref, FAILED, f"was just {resolved}")
         return Outcome(item.ref, FAILED, f"{exc}; look again")

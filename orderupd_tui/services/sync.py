@@ -41,6 +41,13 @@ from orderupd_tui.db.models import Event, Order, Store, Update, as_utc, utcnow
 from orderupd_tui.db.records import column_repairs, insert_orders, local_copy, order_columns
 from orderupd_tui.domain.changes import diff, kinds_of
 from orderupd_tui.domain.rules import choose
+from orderupd_tui.domain.states import (
+    AccountingState,
+    OnReset,
+    RuleAction,
+    UpdateSource,
+    UpdateStatus,
+)
 from orderupd_tui.errorlog import log_unexpected
 from orderupd_tui.services import books, leases, resolution, setaside
 from orderupd_tui.services.prefetch import Prefetched
@@ -346,13 +353,14 @@ def _newest_copies(orders: list[RemoteOrder]) -> Iterator[RemoteOrder]:
 
 def _withdraw_store_update(order_id: int) -> None:
     """The store undid its change (its copy is the local or the ignored one again)."""
-    pending = Update.get_or_none((Update.order == order_id) & (Update.status == "pending")
-                                 & (Update.source == "store"))
+    pending = Update.get_or_none((Update.order == order_id)
+                                 & (Update.status == UpdateStatus.PENDING)
+                                 & (Update.source == UpdateSource.STORE))
     if pending is None:
         return
     order = Order.get_by_id(order_id)
     reason = "the store's copy is back to the local one"
-    resolution.close_update(order, pending, "ignored", "poll", reason)
+    resolution.close_update(order, pending, UpdateStatus.IGNORED, "poll", reason)
     Event.create(at=utcnow(), actor="poll", order=order, action="update withdrawn", detail=reason)
 
 
@@ -365,7 +373,7 @@ def _apply_change(session: Session, store: Store, order_id: int, remote: RemoteO
     what the books did, so accepting it does both and neither is lost.
     """
     order = Order.select(Order, Store).join(Store).where(Order.id == order_id).get()
-    pending = Update.get_or_none((Update.order == order) & (Update.status == "pending"))
+    pending = Update.get_or_none((Update.order == order) & (Update.status == UpdateStatus.PENDING))
     if pending is not None and pending.new_digest == digest:
         return False
     books = resolution.books_facts(pending)
@@ -375,11 +383,11 @@ def _apply_change(session: Session, store: Store, order_id: int, remote: RemoteO
         resolution.replace_copy(order, remote, digest)
         if pending is not None and books is None:
             reason = "the store's newer copy differs only in undetected kinds"
-            resolution.close_update(order, pending, "accepted", "poll", reason)
+            resolution.close_update(order, pending, UpdateStatus.ACCEPTED, "poll", reason)
             Event.create(at=utcnow(), actor="poll", order=order, action="update withdrawn",
                          detail=reason)
         return True
-    posted = order.accounting_state in ("posted", "unknown")
+    posted = order.accounting_state in (AccountingState.POSTED, AccountingState.UNKNOWN)
     rule_kinds = [*detected, resolution.BOOKS_KIND] if books else detected
     rule = choose(session.settings.rules, rule_kinds, posted)
     record = [c.to_dict() for c in changes]
@@ -388,7 +396,7 @@ def _apply_change(session: Session, store: Store, order_id: int, remote: RemoteO
         record += [c for c in json.loads(pending.changes) if c["kind"] == resolution.BOOKS_KIND]
         new_data["books"] = books
     fields = {
-        "source": "store",
+        "source": UpdateSource.STORE,
         "kinds": ",".join(rule_kinds),
         "changes": json.dumps(record),
         "new_data": json.dumps(new_data, separators=(",", ":")),
@@ -398,10 +406,11 @@ def _apply_change(session: Session, store: Store, order_id: int, remote: RemoteO
     # Merge into the pending update only while it is still pending: a reviewer
     # may have resolved it since it was read, and must not see it reopened.
     if pending is not None and Update.update(**fields).where(
-            (Update.id == pending.id) & (Update.status == "pending")).execute():
+            (Update.id == pending.id) & (Update.status == UpdateStatus.PENDING)).execute():
         pending = Update.get_by_id(pending.id)
     else:
-        pending = Update.create(order=order, detected_at=utcnow(), status="pending", **fields)
+        pending = Update.create(order=order, detected_at=utcnow(), status=UpdateStatus.PENDING,
+                                **fields)
         Order.update(pending=True).where(Order.id == order.id).execute()
         order.pending = True
     Event.create(at=utcnow(), actor="poll", order=order, action="update detected",
@@ -418,11 +427,11 @@ def _rule_may_act(session: Session, action: str, posted: bool, order_state: str)
     With ``on_reset: ask`` a person must decide, and ``void`` needs the
     accounting backend, which a poll does not drive: both stay in review.
     """
-    if action == "review":
+    if action == RuleAction.REVIEW:
         return False
-    if posted and order_state == "unknown":
+    if posted and order_state == AccountingState.UNKNOWN:
         return False  # a posting in flight or unsettled: nobody resets it blind
-    if posted and action != "ignore":
-        return session.settings.accounting.on_reset == "keep"
+    if posted and action != RuleAction.IGNORE:
+        return session.settings.accounting.on_reset == OnReset.KEEP
     return True
 
