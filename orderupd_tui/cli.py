@@ -17,9 +17,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
-from orderupd_tui.config import ConfigError, Settings, database_url, load, locate
+from orderupd_tui.config import DEMO_SPEAKS, ConfigError, Settings, database_url, load, locate
 from orderupd_tui.db.connection import DatabaseError, redact
 from orderupd_tui.db.records import UnknownRef, find
 from orderupd_tui.domain.states import Action, ExitCode, OnReset
@@ -38,13 +38,33 @@ class UsageError(Exception):
     """A mistake on the command line that argparse cannot see."""
 
 
-def _common(default: object) -> argparse.ArgumentParser:
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line naming the option, as config errors are."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def _port(text: str) -> int:
+    """A TCP port, 0 (any free one) to 65535."""
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"must be a port from 0 to 65535, not {text!r}")
+    return int(text)
+
+
+def _count(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 0, not {text!r}")
+    return int(text)
+
+
+def _common(default: object) -> _Parser:
     """The options every verb takes, before or after the verb.
 
     After the verb their default is ``default``: SUPPRESS there, so that
     ``orderupd-tui --demo orders`` keeps the ``--demo`` given before it.
     """
-    common = argparse.ArgumentParser(add_help=False, argument_default=default)
+    common = _Parser(add_help=False, argument_default=default)
     common.add_argument("--config", metavar="PATH", help="config file (else $ORDERUPD_CONFIG, "
                         "else the user config dir)")
     common.add_argument("--db", metavar="URL", help="database URL, overriding the config")
@@ -54,7 +74,7 @@ def _common(default: object) -> argparse.ArgumentParser:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="orderupd-tui", parents=[_common(None)],
         description="Review online-store orders and their updates before they reach the books.")
     parser.set_defaults(demo=False)
@@ -107,9 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = verbs.add_parser("demo-server", parents=[common],
                             help="run the simulated store in the foreground")
-    demo.add_argument("--port", type=int, default=0)
-    demo.add_argument("--orders", type=int, default=600)
-    demo.add_argument("--platform", default="shopify")
+    demo.add_argument("--port", type=_port, default=0)
+    demo.add_argument("--orders", type=_count, default=600)
+    demo.add_argument("--platform", default="shopify", choices=DEMO_SPEAKS)
 
     verbs.add_parser("check-config", parents=[common], help="validate the config and summarize it")
 

@@ -1,58 +1,43 @@
-"""The YAML configuration (DESIGN §5), validated into frozen settings.
+"""The YAML configuration (DESIGN §5), validated by typed models into frozen settings.
 
-Every problem is reported as one line naming the key path and the file, so
-a user can fix a typo without reading a traceback.  Secrets stay in the
-settings objects only (``repr=False``): nothing here logs or stores them.
+Each platform and backend describes its keys once, as a pydantic model
+(``stores/options.py``, ``accounting/options.py``); this module expands
+``${VAR}``, validates the file against the models, and turns the first
+validation error into one line naming the key path and the file, so a
+user can fix a typo without reading a traceback.  Secrets are
+``SecretStr`` in the models and stay in the settings objects only
+(``repr=False``): nothing here logs or stores them.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
-from urllib.parse import unquote, urlsplit
+from typing import Annotated, Any
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import yaml
+from pydantic import BaseModel, BeforeValidator, Field, ValidationError, field_validator
 
 from orderupd_tui import paths
 from orderupd_tui.accounting.base import AccountingConfigError, make_backend
+from orderupd_tui.accounting.options import BACKENDS, ON_RESET, AccountingEntry, BackendOptions
+from orderupd_tui.config_errors import first_problem
+from orderupd_tui.config_fields import STRICT, kind_of, number, problem, valid_host
 from orderupd_tui.domain.changes import CHANGE_KINDS
 from orderupd_tui.domain.rules import ACTIONS, Rule
+from orderupd_tui.stores.options import DEMO_SPEAKS, PLATFORMS, StoreEntry, StoreOptions
 
-PLATFORMS = ("shopify", "woocommerce", "bigcommerce", "magento", "mals", "demo")
-BACKENDS = ("beancount", "quickbooks", "xero", "none")
-ON_RESET = ("ask", "void", "keep")
+__all__ = ["BACKENDS", "DEMO_SPEAKS", "ON_RESET", "PLATFORMS"]
+
 DEFAULT_SINCE_DAYS = 60
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
-
-#: Keys each platform understands, beyond ``name``/``platform``/``since``; ``True`` = required.
-PLATFORM_KEYS: dict[str, dict[str, bool]] = {
-    "shopify": {"url": True, "token": True, "api_version": False},
-    "woocommerce": {"url": True, "consumer_key": True, "consumer_secret": True,
-                    "query_string_auth": False},
-    "bigcommerce": {"url": False, "store_hash": True, "token": True},
-    "magento": {"url": True, "token": True, "store_code": False},
-    "mals": {"listen": True, "username": False, "currency": False},
-    "demo": {"url": True, "token": False, "as": False},
-}
-DEMO_SPEAKS = ("shopify", "woocommerce", "bigcommerce", "magento")
-SECRET_KEYS = frozenset({"token", "consumer_key", "consumer_secret"})
-BACKEND_KEYS: dict[str, dict[str, bool]] = {
-    "beancount": {"path": False, "accounts": False, "operating_currency": False},
-    "quickbooks": {"url": False, "realm_id": True, "token": True, "document": False,
-                   "item_ref": False, "customer_ref": False, "minorversion": False,
-                   "shipping_item_ref": False, "tax_item_ref": False, "timeout": False},
-    "xero": {"url": False, "tenant_id": True, "token": True, "account_code": False,
-             "contact_name": False, "shipping_account_code": False, "tax_account_code": False,
-             "tax_type": False, "timeout": False},
-    "none": {},
-}
-"""Keys each accounting backend reads; ``True`` = required.  The backend itself checks values."""
+_CHOICES = {"stores": PLATFORMS, "accounting": BACKENDS}
 
 
 class ConfigError(Exception):
@@ -67,6 +52,8 @@ class StoreSettings:
     platform: str
     since: datetime
     options: Mapping[str, Any] = field(repr=False)
+    model: StoreOptions | None = field(default=None, repr=False, compare=False)
+    """The validated entry, typed by platform (None for settings made by hand in tests)."""
 
     @property
     def supports_updates(self) -> bool:
@@ -74,7 +61,12 @@ class StoreSettings:
         return self.platform != "mals"
 
     def secrets(self) -> list[str]:
-        return [str(v) for k, v in self.options.items() if k in SECRET_KEYS and v]
+        if self.model is not None:
+            return self.model.secrets()
+        return [str(v) for k, v in self.options.items() if k in _SECRET_KEYS and v]
+
+
+_SECRET_KEYS = frozenset({"token", "consumer_key", "consumer_secret", "client_secret"})
 
 
 @dataclass(frozen=True)
@@ -82,9 +74,12 @@ class AccountingSettings:
     backend: str = "beancount"
     on_reset: str = "ask"
     options: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    model: BackendOptions | None = field(default=None, repr=False, compare=False)
 
     def secrets(self) -> list[str]:
-        return [str(v) for k, v in self.options.items() if k == "token" and v]
+        if self.model is not None:
+            return self.model.secrets()
+        return [str(v) for k, v in self.options.items() if k in _SECRET_KEYS and v]
 
 
 @dataclass(frozen=True)
@@ -127,25 +122,35 @@ def load(path: Path, *, now: datetime | None = None) -> Settings:
     """Read and validate the file at ``path``; raises :class:`ConfigError`."""
     label = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise ConfigError(f"config file not found: {label}") from None
+    except IsADirectoryError:
+        raise ConfigError(f"config file {label} is a folder") from None
     except OSError as exc:
         raise ConfigError(f"cannot read config file {label}: {exc.strerror}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{label}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset "
+                          f"{exc.start}): save the file as UTF-8") from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise ConfigError(f"{label}: YAML error{where}: {problem}") from None
-    return parse(data or {}, base=path.resolve().parent, label=path.name, now=now,
-                 source=path)
+        problem_text = getattr(exc, "problem", None) or "invalid YAML"
+        raise ConfigError(f"{label}: YAML error{where}: {problem_text}") from None
+    return parse({} if data is None else data, base=path.resolve().parent, label=path.name,
+                 now=now, source=path)
 
 
 def database_url(value: str, base: Path, label: str) -> str:
     """Validate a database URL given outside the file (``--db``), relative to ``base``."""
-    return _Parser(base, label, datetime.now(UTC)).database(value)
+    try:
+        return _database(value, base)
+    except ValueError as exc:  # PydanticCustomError is a ValueError
+        raise ConfigError(f"database: {_message(exc)} ({label})") from None
 
 
 def parse(
@@ -157,215 +162,248 @@ def parse(
     source: Path | None = None,
 ) -> Settings:
     """Validate an already-loaded mapping; ``base`` resolves relative paths."""
-    return _Parser(base, label, now or datetime.now(UTC)).settings(data, source)
+    if not isinstance(data, dict):
+        raise ConfigError(f"{label}: the top level must be a mapping")
+    # Every string value, at any depth, may use ${VAR}: expanded once, here.
+    expanded = {key: _expand(str(key), value, label) for key, value in data.items()}
+    _default_ledger(expanded)
+    try:
+        model = ConfigModel.model_validate(expanded, context={"base": base})
+    except ValidationError as exc:
+        raise ConfigError(f"{first_problem(exc, expanded, choices=_CHOICES)} ({label})") from None
+    _check_backend(model.accounting, label)
+    when = now or datetime.now(UTC)
+    return Settings(
+        database=model.database,
+        poll_interval=model.poll_interval,
+        stores=tuple(
+            StoreSettings(name=s.name, platform=s.platform,
+                          since=s.since or when - timedelta(days=DEFAULT_SINCE_DAYS),
+                          options=s.options(), model=s)
+            for s in model.stores),
+        detect=model.updates.detect,
+        rules=tuple(Rule(index=i, kinds=r.when.kinds, action=r.action, posted=r.when.posted)
+                    for i, r in enumerate(model.updates.rules)),
+        accounting=AccountingSettings(backend=model.accounting.backend,
+                                      on_reset=model.accounting.on_reset,
+                                      options=model.accounting.options(),
+                                      model=model.accounting),
+        keys=dict(model.keys),
+        source=source,
+    )
 
 
-class _Parser:
-    """Walks the YAML tree, remembering the key path for error messages."""
+def _expand(where: str, value: Any, label: str) -> Any:
+    """``${VAR}`` in any string value, inside lists and nested mappings too."""
+    if isinstance(value, list):
+        return [_expand(f"{where}[{i}]", v, label) for i, v in enumerate(value)]
+    if isinstance(value, dict):
+        return {k: _expand(f"{where}.{k}", v, label) for k, v in value.items()}
+    if not isinstance(value, str):
+        return value
 
-    def __init__(self, base: Path, label: str, now: datetime) -> None:
-        self.base = base
-        self.label = label
-        self.now = now
+    def sub(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in os.environ:
+            raise ConfigError(f"{where}: environment variable {name} is not set ({label})")
+        return os.environ[name]
 
-    def fail(self, where: str, message: str) -> ConfigError:
-        return ConfigError(f"{where}: {message} ({self.label})")
+    return _VAR.sub(sub, value)
 
-    def expand(self, where: str, value: Any) -> Any:
-        """``${VAR}`` in any string value, inside lists and nested mappings too."""
-        if isinstance(value, list):
-            return [self.expand(f"{where}[{i}]", v) for i, v in enumerate(value)]
-        if isinstance(value, dict):
-            return {k: self.expand(f"{where}.{k}", v) for k, v in value.items()}
-        if not isinstance(value, str):
+
+def _default_ledger(data: dict[str, Any]) -> None:
+    """Beancount is the default backend, and its ledger defaults to the user data dir."""
+    section = data.get("accounting")
+    if section is None:
+        section = data["accounting"] = {}
+    if isinstance(section, dict) and section.get("backend", "beancount") == "beancount" \
+            and section.get("path") is None:
+        section["path"] = str(paths.data_dir() / "books" / "orders.beancount")
+
+
+def _check_backend(accounting: BackendOptions, label: str) -> None:
+    """Let the backend judge its own values (accounts, currencies) now, not at posting.
+
+    Building a backend opens no file and sends no request, so this is
+    cheap; its messages already start with the key path.
+    """
+    try:
+        books = make_backend(accounting)
+    except AccountingConfigError as exc:
+        raise ConfigError(f"{exc} ({label})") from None
+    if books is not None:
+        books.close()
+
+
+def _message(exc: Exception) -> str:
+    ctx = getattr(exc, "context", None) or {}
+    return str(ctx.get("message") or exc)
+
+
+MAX_POLL_INTERVAL = 7 * 24 * 3600.0
+"""A week: longer is surely a mistake (and beyond what a sleep can wait on every system)."""
+
+
+def _database(value: Any, base: Path | None) -> str:
+    """A database URL, with a relative SQLite path made absolute against ``base``.
+
+    A SQLite file's folder must exist: a typo must not quietly become a new,
+    empty database.  (The default database, under the user data dir, is the
+    one the program creates itself.)
+    """
+    usage = "must be a URL such as sqlite:///orders.db or postgresql://user@host/db"
+    if not isinstance(value, str) or "://" not in value:
+        raise problem(usage if isinstance(value, str) else f"{usage}, not {kind_of(value)}")
+    scheme, rest = value.split("://", 1)
+    if scheme == "sqlite":
+        if not rest.startswith("/"):
+            raise problem("a sqlite URL has three slashes: sqlite:///orders.db")
+        file = unquote(rest[1:].split("?", 1)[0])
+        if not file:
+            raise problem("a sqlite URL names its file: sqlite:///orders.db")
+        if file == ":memory:":
             return value
+        path = Path(file)
+        if not path.is_absolute():
+            path = (base or Path.cwd()) / path
+        if path.is_dir():
+            raise problem(f"{path} is a folder, not a database file")
+        if not path.parent.is_dir():
+            raise problem(f"the folder {path.parent} does not exist (it is not created: "
+                          "create it, or fix the path)")
+        return f"sqlite:///{path}"
+    if scheme in ("postgresql", "postgres"):
+        return _postgres(value)
+    raise problem(f"unsupported database {scheme!r}: use sqlite or postgresql")
 
-        def sub(match: re.Match[str]) -> str:
-            name = match.group(1)
-            if name not in os.environ:
-                raise self.fail(where, f"environment variable {name} is not set")
-            return os.environ[name]
 
-        return _VAR.sub(sub, value)
+def _postgres(value: str) -> str:
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError as exc:
+        raise problem(f"not a valid postgresql URL: {_safe(exc, value)}") from None
+    host = parts.hostname or ""
+    if host and not valid_host(host):
+        raise problem(f"{host!r} is not a host name")
+    if port == 0:
+        raise problem("port 0 is not a PostgreSQL port")
+    if not parts.path.strip("/"):
+        raise problem("a postgresql URL names its database: postgresql://user@host/db")
+    try:
+        parse_qsl(parts.query, strict_parsing=bool(parts.query))
+    except ValueError:
+        raise problem("the query string of the URL is malformed") from None
+    return value
 
-    def mapping(self, where: str, value: Any, allowed: set[str]) -> dict[str, Any]:
-        if not isinstance(value, dict):
-            raise self.fail(where, "must be a mapping")
-        for key in value:
-            if key not in allowed:
-                raise self.fail(f"{where}.{key}" if where else str(key), "unknown key")
-        return dict(value)
 
-    def settings(self, data: Any, source: Path | None) -> Settings:
-        if not isinstance(data, dict):
-            raise ConfigError(f"{self.label}: the top level must be a mapping")
-        self.mapping("", data, {"database", "poll_interval", "stores", "updates", "accounting",
-                                "keys"})
-        # Every string value, at any depth, may use ${VAR}: expanded once, here.
-        top = {key: self.expand(key, value) for key, value in data.items()}
-        updates = top.get("updates") or {}
-        return Settings(
-            database=self.database(top.get("database")),
-            poll_interval=self.poll_interval(top.get("poll_interval", 120)),
-            stores=self.stores(top.get("stores", [])),
-            detect=self.detect(updates),
-            rules=self.rules(updates.get("rules") or [] if isinstance(updates, dict) else []),
-            accounting=self.accounting(top.get("accounting") or {}),
-            keys=self.keys(top.get("keys") or {}),
-            source=source,
-        )
+def _safe(exc: Exception, url: str) -> str:
+    """An error about ``url`` with its password masked."""
+    text = str(exc)
+    password = urlsplit(url).password if "@" in url else None
+    return text.replace(password, "***") if password else text
 
-    def database(self, value: Any) -> str:
+
+def _seconds_between(value: Any) -> float:
+    seconds = number(value)
+    if seconds is None or not math.isfinite(seconds) or not 0 <= seconds <= MAX_POLL_INTERVAL:
+        raise problem(f"must be a number of seconds >= 0 and at most {MAX_POLL_INTERVAL:g} "
+                      f"(a week), not {value!r}")
+    return seconds
+
+
+def _kinds(value: Any) -> frozenset[str]:
+    if not isinstance(value, list) or not value:
+        raise problem("must be a non-empty list of change kinds")
+    for i, kind in enumerate(value):
+        if kind not in CHANGE_KINDS:
+            raise problem(f"unknown change kind {kind!r}", key=f"[{i}]")
+    return frozenset(value)
+
+
+def _action(value: Any) -> str:
+    if value not in ACTIONS:
+        raise problem(f"unknown action {value!r}: use one of {', '.join(ACTIONS)}")
+    return str(value)
+
+
+def _posted(value: Any) -> str:
+    match = {False: "false", True: "true", "any": "any"}.get(value) \
+        if isinstance(value, bool | str) else None
+    if match is None:
+        raise problem("must be true, false or any")
+    return match
+
+
+def _mapping_or_empty(value: Any) -> Any:
+    return {} if value is None else value
+
+
+Kinds = Annotated[frozenset[str], BeforeValidator(_kinds)]
+
+
+class _When(BaseModel):
+    model_config = STRICT
+
+    kinds: Kinds = Field(None, validate_default=True)
+    posted: Annotated[str, BeforeValidator(_posted)] = "false"
+
+
+class _Rule(BaseModel):
+    model_config = STRICT
+
+    when: Annotated[_When, BeforeValidator(_mapping_or_empty)] = Field(
+        None, validate_default=True)
+    action: Annotated[str, BeforeValidator(_action)]
+
+
+class _Updates(BaseModel):
+    model_config = STRICT
+
+    detect: Kinds = frozenset(CHANGE_KINDS)
+    rules: Annotated[list[_Rule], BeforeValidator(lambda v: [] if v is None else v)] = Field(
+        default_factory=list)
+
+
+def _keys(value: Any) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise problem("must be a mapping of action to keys")
+    for action, keyspec in value.items():
+        if not isinstance(action, str):
+            raise problem(f"{action!r} is not an action name")
+        if not isinstance(keyspec, str) or not keyspec.strip():
+            raise problem("must be a key such as r or ctrl+r", key=action)
+    return dict(value)
+
+
+class ConfigModel(BaseModel):
+    """The whole file: every key type- and range-checked, each platform by its own model."""
+
+    model_config = STRICT
+
+    database: str = Field(None, validate_default=True)
+    poll_interval: Annotated[float, BeforeValidator(_seconds_between)] = 120.0
+    stores: list[StoreEntry] = Field(default_factory=list)
+    updates: Annotated[_Updates, BeforeValidator(_mapping_or_empty)] = Field(
+        default_factory=_Updates)
+    accounting: AccountingEntry
+    keys: Annotated[dict[str, str], BeforeValidator(_keys)] = Field(default_factory=dict)
+
+    @field_validator("database", mode="before")
+    @classmethod
+    def _database_url(cls, value: Any, info: Any) -> str:
         if value is None:
             return f"sqlite:///{paths.data_dir() / 'orders.db'}"
-        if not isinstance(value, str) or "://" not in value:
-            raise self.fail("database", "must be a URL such as sqlite:///orders.db or "
-                                        "postgresql://user@host/db")
-        scheme, rest = value.split("://", 1)
-        if scheme == "sqlite":
-            if not rest.startswith("/"):
-                raise self.fail("database", "a sqlite URL has three slashes: sqlite:///orders.db")
-            file = rest[1:]
-            if file and file != ":memory:" and not Path(file).is_absolute():
-                return f"sqlite:///{self.base / file}"
-            return value
-        if scheme in ("postgresql", "postgres"):
-            return value
-        raise self.fail("database", f"unsupported database {scheme!r}: use sqlite or postgresql")
+        return _database(value, (info.context or {}).get("base"))
 
-    def poll_interval(self, value: Any) -> float:
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-            raise self.fail("poll_interval", f"must be a number of seconds >= 0, not {value!r}")
-        return float(value)
-
-    def stores(self, value: Any) -> tuple[StoreSettings, ...]:
-        if not isinstance(value, list):
-            raise self.fail("stores", "must be a list")
+    @field_validator("stores")
+    @classmethod
+    def _unique_names(cls, stores: list[StoreOptions]) -> list[StoreOptions]:
         seen: set[str] = set()
-        result = []
-        for i, entry in enumerate(value):
-            store = self.store(f"stores[{i}]", entry)
+        for i, store in enumerate(stores):
             if store.name in seen:
-                raise self.fail(f"stores[{i}].name", f"duplicate store name {store.name!r}")
+                raise problem(f"duplicate store name {store.name!r}", key=f"[{i}].name")
             seen.add(store.name)
-            result.append(store)
-        return tuple(result)
-
-    def store(self, where: str, entry: Any) -> StoreSettings:
-        if not isinstance(entry, dict):
-            raise self.fail(where, "must be a mapping")
-        platform = entry.get("platform")
-        if platform not in PLATFORMS:
-            raise self.fail(f"{where}.platform",
-                            f"unknown platform {platform!r}: use one of {', '.join(PLATFORMS)}")
-        keys = PLATFORM_KEYS[platform]
-        raw = self.mapping(where, entry, {"name", "platform", "since", *keys})
-        name = raw.get("name")
-        if not isinstance(name, str) or not _NAME.match(name):
-            raise self.fail(f"{where}.name", "must be a name of letters, digits, '_', '.' or '-'")
-        for key, required in keys.items():
-            if required and raw.get(key) in (None, ""):
-                raise self.fail(f"{where}.{key}", f"is required for platform {platform}")
-        if platform == "mals":
-            self.listen(f"{where}.listen", raw["listen"])
-        if platform == "demo" and raw.get("as", "shopify") not in DEMO_SPEAKS:
-            raise self.fail(f"{where}.as", f"the demo store speaks {', '.join(DEMO_SPEAKS)}, "
-                                           f"not {raw['as']!r}")
-        options = {k: raw[k] for k in keys if k in raw}
-        return StoreSettings(name=name, platform=platform,
-                             since=self.since(f"{where}.since", raw.get("since")),
-                             options=options)
-
-    def listen(self, where: str, value: Any) -> None:
-        host, _, port = str(value).rpartition(":")
-        if not host or not port.isdigit() or not 0 < int(port) < 65536:
-            raise self.fail(where, f"must be HOST:PORT, not {value!r}")
-
-    def since(self, where: str, value: Any) -> datetime:
-        if value is None:
-            return self.now - timedelta(days=DEFAULT_SINCE_DAYS)
-        if isinstance(value, datetime):
-            return value if value.tzinfo else value.replace(tzinfo=UTC)
-        if isinstance(value, date):
-            return datetime(value.year, value.month, value.day, tzinfo=UTC)
-        try:
-            parsed = datetime.fromisoformat(str(value))
-        except ValueError:
-            raise self.fail(where, f"must be a date such as 2026-01-01, not {value!r}") from None
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-    def kinds(self, where: str, value: Any) -> frozenset[str]:
-        if not isinstance(value, list) or not value:
-            raise self.fail(where, "must be a non-empty list of change kinds")
-        for i, kind in enumerate(value):
-            if kind not in CHANGE_KINDS:
-                raise self.fail(f"{where}[{i}]", f"unknown change kind {kind!r}")
-        return frozenset(value)
-
-    def detect(self, updates: Any) -> frozenset[str]:
-        self.mapping("updates", updates, {"detect", "rules"})
-        if "detect" not in updates:
-            return frozenset(CHANGE_KINDS)
-        return self.kinds("updates.detect", updates["detect"])
-
-    def rules(self, value: Any) -> tuple[Rule, ...]:
-        if not isinstance(value, list):
-            raise self.fail("updates.rules", "must be a list")
-        rules = []
-        for i, entry in enumerate(value):
-            where = f"updates.rules[{i}]"
-            raw = self.mapping(where, entry, {"when", "action"})
-            when = self.mapping(f"{where}.when", raw.get("when") or {}, {"kinds", "posted"})
-            action = raw.get("action")
-            if action not in ACTIONS:
-                raise self.fail(f"{where}.action",
-                                f"unknown action {action!r}: use one of {', '.join(ACTIONS)}")
-            posted = when.get("posted", False)
-            posted_match = {False: "false", True: "true", "any": "any"}.get(posted)
-            if posted_match is None:
-                raise self.fail(f"{where}.when.posted", "must be true, false or any")
-            rules.append(Rule(index=i, kinds=self.kinds(f"{where}.when.kinds", when.get("kinds")),
-                              action=action, posted=posted_match))
-        return tuple(rules)
-
-    def accounting(self, value: Any) -> AccountingSettings:
-        backend = value.get("backend", "beancount") if isinstance(value, dict) else None
-        if backend not in BACKENDS:
-            raise self.fail("accounting.backend",
-                            f"unknown backend {backend!r}: use one of {', '.join(BACKENDS)}")
-        keys = BACKEND_KEYS[backend]
-        raw = self.mapping("accounting", value, {"backend", "on_reset", *keys})
-        on_reset = raw.get("on_reset", "ask")
-        if on_reset not in ON_RESET:
-            raise self.fail("accounting.on_reset",
-                            f"must be one of {', '.join(ON_RESET)}, not {on_reset!r}")
-        for key, required in keys.items():
-            if required and raw.get(key) in (None, ""):
-                raise self.fail(f"accounting.{key}", f"is required for backend {backend}")
-        options = {k: raw[k] for k in keys if k in raw}
-        if backend == "beancount":
-            ledger = Path(options.get("path") or paths.data_dir() / "books" / "orders.beancount")
-            options["path"] = str(ledger if ledger.is_absolute() else self.base / ledger)
-        self.check_backend(backend, options)
-        return AccountingSettings(backend=backend, on_reset=on_reset, options=options)
-
-    def check_backend(self, backend: str, options: Mapping[str, Any]) -> None:
-        """Let the backend judge its own values (accounts, refs, timeouts) now, not at posting.
-
-        Building a backend opens no file and sends no request, so this is
-        cheap; its messages already start with the key path.
-        """
-        try:
-            books = make_backend({"backend": backend, **options})
-        except AccountingConfigError as exc:
-            raise ConfigError(f"{exc} ({self.label})") from None
-        if books is not None:
-            books.close()
-
-    def keys(self, value: Any) -> dict[str, str]:
-        if not isinstance(value, dict):
-            raise self.fail("keys", "must be a mapping of action to keys")
-        for action, keyspec in value.items():
-            if not isinstance(keyspec, str) or not keyspec.strip():
-                raise self.fail(f"keys.{action}", "must be a key such as r or ctrl+r")
-        return dict(value)
+        return stores

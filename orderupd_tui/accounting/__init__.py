@@ -3,7 +3,7 @@
 from orderupd_tui.accounting import base, beancount, quickbooks, xero
 
 base.FACTORIES.update(
-    beancount=beancount.BeancountLedger.from_settings,
-    quickbooks=quickbooks.QuickBooksBackend.from_settings,
-    xero=xero.XeroBackend.from_settings,
+    beancount=beancount.BeancountLedger.from_options,
+    quickbooks=quickbooks.QuickBooksBackend.from_options,
+    xero=xero.XeroBackend.from_options,
 )

@@ -19,17 +19,24 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from pydantic import TypeAdapter, ValidationError
+
+from orderupd_tui.accounting.options import (
+    BACKENDS,
+    AccountingEntry,
+    BackendOptions,
+)
+from orderupd_tui.config_errors import first_problem
 from orderupd_tui.domain.order import NormalizedOrder
 
 DOCUMENT_STATUSES = ("posted", "voided", "deleted", "missing")
 """``posted``: in the books and counting; ``voided``: reversed or voided there;
 ``deleted``: the books say it was deleted; ``missing``: the books have no trace of it."""
 
-BACKENDS = ("beancount", "quickbooks", "xero", "none")
-#: Each backend's constructor from its settings, by name.  Filled by the package's
-#: ``__init__`` (which imports every backend), so this module never imports its own
-#: backends and they import it without a circle.
-FACTORIES: dict[str, Callable[[Mapping[str, Any]], AccountingBackend]] = {}
+#: Each backend's constructor from its validated options, by name.  Filled by the
+#: package's ``__init__`` (which imports every backend), so this module never imports
+#: its own backends and they import it without a circle.
+FACTORIES: dict[str, Callable[[Any], AccountingBackend]] = {}
 
 
 class AccountingError(Exception):
@@ -134,56 +141,27 @@ def idempotency_key(posting_id: str) -> str:
     return f"orderupd-{digest}"
 
 
-def setting(settings: Mapping[str, Any], key: str, *, default: str | None = None) -> str:
-    """A string setting of the ``accounting:`` section, or a config error naming it."""
-    value = settings.get(key, default)
-    if value is None or (isinstance(value, str) and not value.strip()):
-        raise AccountingConfigError(f"accounting.{key}: required for the "
-                                    f"{settings.get('backend', 'beancount')} backend")
-    if not isinstance(value, str | int):
-        raise AccountingConfigError(f"accounting.{key}: expected a string")
-    return str(value)
-
-
-def optional_setting(settings: Mapping[str, Any], key: str) -> str | None:
-    """A string setting that may be left out (``None`` when absent or empty)."""
-    value = settings.get(key)
-    return str(value) if value not in (None, "") else None
-
-
-def seconds_setting(settings: Mapping[str, Any], key: str, default: float) -> float:
-    """A positive number of seconds, or a config error naming the key."""
-    value = settings.get(key, default)
-    try:
-        seconds = float(value)
-    except (TypeError, ValueError):
-        seconds = 0.0
-    if seconds <= 0 or isinstance(value, bool):
-        raise AccountingConfigError(f"accounting.{key}: expected a positive number of seconds")
-    return seconds
-
-
-def check_keys(settings: Mapping[str, Any], allowed: Iterable[str]) -> None:
-    """Refuse keys the chosen backend does not read: a typo must not pass silently."""
-    known = {"backend", "on_reset", *allowed}
-    for key in settings:
-        if key not in known:
-            backend = settings.get("backend", "beancount")
-            raise AccountingConfigError(f"accounting.{key}: unknown key for the {backend} backend")
-
-
-def make_backend(settings: Mapping[str, Any]) -> AccountingBackend | None:
+def make_backend(settings: Mapping[str, Any] | BackendOptions) -> AccountingBackend | None:
     """Build the backend the ``accounting:`` section names; ``None`` for ``backend: none``.
 
-    ``settings`` is the section as a plain dict, with ``${VAR}`` already
-    expanded and ``path`` already absolute.  Raises
+    ``settings`` is the validated section, or the section as a plain dict
+    (``${VAR}`` already expanded, ``path`` already absolute), which is
+    validated here against the backend's model.  Raises
     :class:`AccountingConfigError` for a missing, unknown or malformed key.
     """
-    backend = settings.get("backend", "beancount")
-    if backend == "none":
+    options = settings if isinstance(settings, BackendOptions) else _validate(settings)
+    if options.backend == "none":
         return None
-    if backend in FACTORIES:
-        return FACTORIES[backend](settings)
-    raise AccountingConfigError(
-        f"accounting.backend: {backend!r} is not one of {', '.join(BACKENDS)}"
-    )
+    return FACTORIES[options.backend](options)
+
+
+_SECTION: TypeAdapter[BackendOptions] = TypeAdapter(AccountingEntry)
+
+
+def _validate(settings: Mapping[str, Any]) -> BackendOptions:
+    data = dict(settings)
+    try:
+        return _SECTION.validate_python(data)
+    except ValidationError as exc:
+        raise AccountingConfigError(first_problem(
+            exc, data, prefix="accounting", choices={"accounting": BACKENDS})) from None

@@ -32,17 +32,16 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 from orderupd_tui.accounting.base import (
     AccountingConfigError,
     AccountingError,
     Document,
     DocumentGone,
-    check_keys,
     checked_amounts,
 )
 from orderupd_tui.accounting.lines import revenue_split
+from orderupd_tui.accounting.options import BeancountOptions
 from orderupd_tui.domain.order import NormalizedOrder, rounded, utc
 
 DEFAULT_ACCOUNTS = {
@@ -131,17 +130,10 @@ class BeancountLedger:
         """Bytes of the journal the last check read: only what was appended, once indexed."""
 
     @classmethod
-    def from_settings(cls, settings: Mapping[str, Any]) -> BeancountLedger:
-        """Build from the ``accounting:`` section (``path`` already absolute)."""
-        check_keys(settings, ("path", "accounts", "operating_currency"))
-        path = settings.get("path")
-        if not path:
-            raise AccountingConfigError("accounting.path: required for the beancount backend")
-        accounts = settings.get("accounts") or {}
-        if not isinstance(accounts, Mapping):
-            raise AccountingConfigError("accounting.accounts: expected a mapping of role: account")
-        return cls(Path(path), accounts=accounts,
-                   operating_currency=settings.get("operating_currency"))
+    def from_options(cls, options: BeancountOptions) -> BeancountLedger:
+        """Build from the validated ``accounting:`` section (``path`` already absolute)."""
+        return cls(Path(options.path), accounts=options.accounts,
+                   operating_currency=options.operating_currency)
 
     # -- the protocol ---------------------------------------------------------------------
 

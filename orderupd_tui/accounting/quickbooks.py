@@ -27,17 +27,14 @@ from orderupd_tui.accounting.base import (
     AccountingError,
     Document,
     DocumentGone,
-    check_keys,
     checked_amounts,
     idempotency_key,
-    optional_setting,
-    seconds_setting,
-    setting,
 )
 from orderupd_tui.accounting.lines import DocLine, document_lines
+from orderupd_tui.accounting.options import QUICKBOOKS_URL, QuickBooksOptions
 from orderupd_tui.domain.order import NormalizedOrder, rounded, utc
 
-DEFAULT_URL = "https://quickbooks.api.intuit.com"
+DEFAULT_URL = QUICKBOOKS_URL
 DEFAULT_MINORVERSION = "75"
 ENTITIES = ("SalesReceipt", "Invoice")
 DOCUMENT_CHOICES = {"auto": None, "sales_receipt": "SalesReceipt", "invoice": "Invoice"}
@@ -107,21 +104,20 @@ class QuickBooksBackend:
         )
 
     @classmethod
-    def from_settings(cls, settings: Mapping[str, Any]) -> QuickBooksBackend:
-        """Build from the ``accounting:`` section."""
-        check_keys(settings, ("url", "realm_id", "token", "document", "item_ref", "customer_ref",
-                              "minorversion", "shipping_item_ref", "tax_item_ref", "timeout"))
+    def from_options(cls, options: QuickBooksOptions) -> QuickBooksBackend:
+        """Build from the validated ``accounting:`` section."""
+        assert options.token is not None
         return cls(
-            url=setting(settings, "url", default=DEFAULT_URL),
-            realm_id=setting(settings, "realm_id"),
-            token=setting(settings, "token"),
-            item_ref=setting(settings, "item_ref"),
-            document=setting(settings, "document", default="auto"),
-            minorversion=setting(settings, "minorversion", default=DEFAULT_MINORVERSION),
-            customer_ref=optional_setting(settings, "customer_ref"),
-            shipping_item_ref=optional_setting(settings, "shipping_item_ref"),
-            tax_item_ref=optional_setting(settings, "tax_item_ref"),
-            timeout=seconds_setting(settings, "timeout", 30.0),
+            url=options.url,
+            realm_id=options.realm_id,
+            token=options.token.get_secret_value(),
+            item_ref=options.item_ref,
+            document=options.document,
+            minorversion=options.minorversion,
+            customer_ref=options.customer_ref,
+            shipping_item_ref=options.shipping_item_ref,
+            tax_item_ref=options.tax_item_ref,
+            timeout=options.timeout,
         )
 
     # -- the protocol ---------------------------------------------------------------------

@@ -28,17 +28,14 @@ from orderupd_tui.accounting.base import (
     AccountingError,
     Document,
     DocumentGone,
-    check_keys,
     checked_amounts,
     idempotency_key,
-    optional_setting,
-    seconds_setting,
-    setting,
 )
 from orderupd_tui.accounting.lines import DocLine, document_lines
+from orderupd_tui.accounting.options import XERO_URL, XeroOptions
 from orderupd_tui.domain.order import NormalizedOrder, UnreadableField, decimal, rounded, utc
 
-DEFAULT_URL = "https://api.xero.com"
+DEFAULT_URL = XERO_URL
 STATUS_MAP = {"DRAFT": "posted", "SUBMITTED": "posted", "AUTHORISED": "posted", "PAID": "posted",
               "VOIDED": "voided", "DELETED": "deleted"}
 """Xero invoice status -> document status."""
@@ -164,21 +161,19 @@ class XeroBackend:
         )
 
     @classmethod
-    def from_settings(cls, settings: Mapping[str, Any]) -> XeroBackend:
-        """Build from the ``accounting:`` section."""
-        check_keys(settings, ("url", "tenant_id", "token", "account_code", "contact_name",
-                              "shipping_account_code", "tax_account_code", "tax_type",
-                              "timeout"))
+    def from_options(cls, options: XeroOptions) -> XeroBackend:
+        """Build from the validated ``accounting:`` section."""
+        assert options.token is not None
         return cls(
-            url=setting(settings, "url", default=DEFAULT_URL),
-            tenant_id=setting(settings, "tenant_id"),
-            token=setting(settings, "token"),
-            account_code=setting(settings, "account_code"),
-            contact_name=setting(settings, "contact_name"),
-            shipping_account_code=optional_setting(settings, "shipping_account_code"),
-            tax_account_code=optional_setting(settings, "tax_account_code"),
-            tax_type=setting(settings, "tax_type", default="NONE"),
-            timeout=seconds_setting(settings, "timeout", 30.0),
+            url=options.url,
+            tenant_id=options.tenant_id,
+            token=options.token.get_secret_value(),
+            account_code=options.account_code,
+            contact_name=options.contact_name,
+            shipping_account_code=options.shipping_account_code,
+            tax_account_code=options.tax_account_code,
+            tax_type=options.tax_type,
+            timeout=options.timeout,
         )
 
     # -- the protocol ---------------------------------------------------------------------

@@ -14,6 +14,7 @@ from urllib.parse import unquote, urlsplit
 from peewee import Database, OperationalError, PostgresqlDatabase, SqliteDatabase
 from playhouse.db_url import parse as parse_url
 
+from orderupd_tui import paths
 from orderupd_tui.db import bulk, migrate
 from orderupd_tui.db.models import database
 
@@ -45,7 +46,7 @@ def _make(url: str) -> Database:
     if scheme == "sqlite":
         path = unquote(urlsplit(url).path)
         if path != "/:memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            _make_folder(Path(path).parent)
         else:
             path = ":memory:"
         return SqliteDatabase(
@@ -67,6 +68,22 @@ def _make(url: str) -> Database:
         name = params.pop("database")
         return PostgresqlDatabase(name, **params)
     raise DatabaseError(f"unsupported database URL {redact(url)}: use sqlite:/// or postgresql://")
+
+
+def _make_folder(folder: Path) -> None:
+    """Create the database's folder only under the user data dir, which is ours.
+
+    Anywhere else a missing folder is a typo, and a new empty database there
+    would show the user an empty inbox instead of an error (the config
+    refuses it; this is the last guard).
+    """
+    if folder.is_dir():
+        return
+    data = paths.data_dir()
+    if folder == data or data in folder.parents:
+        folder.mkdir(parents=True, exist_ok=True)
+        return
+    raise DatabaseError(f"cannot open database: the folder {folder} does not exist")
 
 
 def redact(url: str) -> str:
