@@ -300,8 +300,8 @@ def _postgres(value: str) -> str:
 def _safe(exc: Exception, url: str) -> str:
     """An error about ``url`` with its password masked."""
     text = str(exc)
-    password = urlsplit(url).password if "@" in url else None
-    return text.replace(password, "***") if password else text
+    match = re.search(r"://[^/@:]*:([^/@]+)@", url)
+    return text.replace(match.group(1), "***") if match else text
 
 
 def _seconds_between(value: Any) -> float:

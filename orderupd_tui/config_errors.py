@@ -46,7 +46,9 @@ def describe(error: ErrorDetails, data: Any, *, prefix: str,
     value = error.get("input")
     if kind in ("config", "config_missing"):
         key = ctx.get("key")
-        if key:
+        if ctx.get("sibling"):
+            path = f"{path.rpartition('.')[0]}.{ctx['sibling']}"
+        elif key:
             path = f"{path}{key}" if key.startswith("[") else f"{path}.{key}" if path else key
         return f"{path}: {ctx['message']}"
     if kind == "missing":

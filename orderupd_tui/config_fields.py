@@ -27,17 +27,19 @@ _HOST = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_-]{0,62}[A-Za-z0-9])?"
                    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9_-]{0,62}[A-Za-z0-9])?)*\.?$")
 
 
-def problem(message: str, *, key: str | None = None, missing: bool = False,
-            ) -> PydanticCustomError:
+def problem(message: str, *, key: str | None = None, sibling: str | None = None,
+            missing: bool = False) -> PydanticCustomError:
     """A validation error whose text is exactly ``message`` (no "Value error," prefix).
 
     ``key`` names the key a model-wide check is about (``token`` when neither
-    form of a credential is given), so the message still names a key path.
-    ``missing`` says a required key is absent: such errors are shown before
-    wrong values, as pydantic's own are.
+    form of a credential is given), so the message still names a key path;
+    ``sibling`` names a key beside the one validated (a field validator on
+    ``token`` reporting that ``client_secret`` is missing).  ``missing``
+    says a required key is absent: such errors are shown before wrong
+    values, as pydantic's own are.
     """
     return PydanticCustomError("config_missing" if missing else "config", "{message}",
-                               {"message": message, "key": key})
+                               {"message": message, "key": key, "sibling": sibling})
 
 
 def kind_of(value: Any) -> str:
@@ -54,6 +56,8 @@ def kind_of(value: Any) -> str:
         return "a mapping"
     if isinstance(value, date):
         return "a date"
+    if isinstance(value, str):
+        return "a string"
     return type(value).__name__
 
 

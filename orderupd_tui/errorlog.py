@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from orderupd_tui import paths
+from orderupd_tui.scrub import scrub
 
 
 def log_unexpected(secrets: Iterable[str]) -> str:
@@ -15,9 +16,7 @@ def log_unexpected(secrets: Iterable[str]) -> str:
     Called from an ``except`` block.  If the log cannot be written the line
     still names the error, so the user is never left with nothing.
     """
-    detail = traceback.format_exc()
-    for secret in secrets:
-        detail = detail.replace(secret, "***")
+    detail = scrub(traceback.format_exc(), secrets)
     last = detail.strip().splitlines()[-1]
     try:
         folder = paths.state_dir()

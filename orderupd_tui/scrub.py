@@ -16,7 +16,7 @@ MASK = "***"
 PLAUSIBLE = 8
 """The shortest secret masked inside other text."""
 
-_TOKEN_CHAR = r"A-Za-z0-9_\-.~+/="
+_TOKEN_CHAR = r"A-Za-z0-9_\-.~+/"
 
 
 class Scrubber:

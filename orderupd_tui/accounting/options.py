@@ -30,6 +30,7 @@ from orderupd_tui.config_fields import (
     Seconds,
     Secret,
     Text,
+    kind_of,
     one_of,
     path_against_base,
     problem,
@@ -87,7 +88,7 @@ class BeancountOptions(BackendOptions):
 def _missing_path(value: Any) -> str:
     if value is None or value == "":
         raise problem("required for the beancount backend")
-    raise problem(f"must be a string, not {type(value).__name__}")
+    raise problem(f"must be a string, not {kind_of(value)}")
 
 
 class QuickBooksOptions(BackendOptions):
@@ -103,6 +104,7 @@ class QuickBooksOptions(BackendOptions):
     shipping_item_ref: Ref | None = None
     tax_item_ref: Ref | None = None
     timeout: Seconds = 30.0
+    deadline: Seconds = 120.0
 
     @model_validator(mode="after")
     def _customer(self) -> QuickBooksOptions:
@@ -123,6 +125,7 @@ class XeroOptions(BackendOptions):
     tax_account_code: Ref | None = None
     tax_type: Text = "NONE"
     timeout: Seconds = 30.0
+    deadline: Seconds = 120.0
 
 
 class NoBooks(BackendOptions):

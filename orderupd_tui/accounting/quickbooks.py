@@ -77,6 +77,7 @@ class QuickBooksBackend:
         shipping_item_ref: str | None = None,
         tax_item_ref: str | None = None,
         timeout: float = 30.0,
+        deadline: float = 120.0,
         sleep: SleepFn = time.sleep,
     ) -> None:
         if document not in DOCUMENT_CHOICES:
@@ -97,9 +98,9 @@ class QuickBooksBackend:
         self._api = ApiClient(
             "QuickBooks",
             f"{url.rstrip('/')}/v3/company/{realm_id}",
-            headers={"Authorization": f"Bearer {token}"},
-            secrets=[token],
+            token=token,
             timeout=timeout,
+            deadline=deadline,
             sleep=sleep,
         )
 
@@ -118,6 +119,7 @@ class QuickBooksBackend:
             shipping_item_ref=options.shipping_item_ref,
             tax_item_ref=options.tax_item_ref,
             timeout=options.timeout,
+            deadline=options.deadline,
         )
 
     # -- the protocol ---------------------------------------------------------------------

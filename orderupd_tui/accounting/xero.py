@@ -144,6 +144,7 @@ class XeroBackend:
         tax_account_code: str | None = None,
         tax_type: str = "NONE",
         timeout: float = 30.0,
+        deadline: float = 120.0,
         sleep: SleepFn = time.sleep,
     ) -> None:
         self.account_code = account_code
@@ -154,9 +155,10 @@ class XeroBackend:
         self._api = ApiClient(
             "Xero",
             f"{url.rstrip('/')}/api.xro/2.0",
-            headers={"Authorization": f"Bearer {token}", "xero-tenant-id": tenant_id},
-            secrets=[token],
+            headers={"xero-tenant-id": tenant_id},
+            token=token,
             timeout=timeout,
+            deadline=deadline,
             sleep=sleep,
         )
 
@@ -174,6 +176,7 @@ class XeroBackend:
             tax_account_code=options.tax_account_code,
             tax_type=options.tax_type,
             timeout=options.timeout,
+            deadline=options.deadline,
         )
 
     # -- the protocol ---------------------------------------------------------------------

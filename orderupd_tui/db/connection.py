@@ -79,6 +79,7 @@ def _make_folder(folder: Path) -> None:
     """
     if folder.is_dir():
         return
+    folder = Path("/" + str(folder).lstrip("/"))  # sqlite:////x gives //x: the same folder
     data = paths.data_dir()
     if folder == data or data in folder.parents:
         folder.mkdir(parents=True, exist_ok=True)

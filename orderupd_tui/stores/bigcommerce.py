@@ -63,7 +63,7 @@ from orderupd_tui.stores.base import (
     read_orders,
     remote_ident,
 )
-from orderupd_tui.stores.http import HttpStoreClient, JsonHttp, RetryPolicy
+from orderupd_tui.stores.http import DEFAULT_DEADLINE, HttpStoreClient, JsonHttp, RetryPolicy
 from orderupd_tui.stores.lines import unique_lines
 
 #: status_id -> (payment, fulfillment, order), the fallbacks used when
@@ -336,6 +336,7 @@ class BigCommerceClient(HttpStoreClient):
         page_size: int = MAX_PAGE,
         in_flight: int = MAX_IN_FLIGHT,
         timeout: float = 30.0,
+        deadline: float = DEFAULT_DEADLINE,
         retry: RetryPolicy | None = None,
     ) -> None:
         self.name = name
@@ -346,6 +347,7 @@ class BigCommerceClient(HttpStoreClient):
             auth_headers={"X-Auth-Token": token},
             auth_hint="check the access token and the store hash",
             timeout=timeout,
+            deadline=deadline,
             retry=retry,
             retry_after=rate_limit_reset,
         )

@@ -16,10 +16,7 @@ import html
 import json
 import logging
 import re
-import threading
-import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, Self
@@ -27,40 +24,21 @@ from typing import Any, Self
 import httpx
 import orjson
 
+from orderupd_tui.net.http import ApiHttp, Failure, HttpFailure, RetryAfterFn, RetryPolicy
 from orderupd_tui.retry_after import retry_after
 from orderupd_tui.stores.base import OrderGone, StoreAuthError, StoreError
 
+__all__ = ["RetryPolicy"]
+
 log = logging.getLogger(__name__)
 
-RetryAfterFn = Callable[[httpx.Response], float | None]
-"""Reads how long a rate-limited response asks us to wait, in seconds (None: not said)."""
+DEFAULT_DEADLINE = 120.0
+"""Seconds one request may take in all (connect, headers, body), whatever the server drips."""
 
 _MESSAGE_LIMIT = 200
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title>|<h1[^>]*>(.*?)</h1>", re.IGNORECASE | re.DOTALL)
 _TAG = re.compile(r"<[^>]+>")
 _SPACE = re.compile(r"\s+")
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How hard to try before giving up on a request.
-
-    ``attempts`` bounds requests that failed (5xx, timeouts, dropped
-    connections); waits asked for by a 429 are counted apart, in
-    ``rate_limit_waits``, because being throttled is the normal pace of a
-    large import, not a failure.  The small defaults keep tests quick; a
-    daemon polling a real store can afford more.
-    """
-
-    attempts: int = 4
-    base_delay: float = 0.2
-    max_delay: float = 5.0
-    rate_limit_waits: int = 10
-    max_retry_after: float = 60.0
-
-    def backoff(self, failures: int) -> float:
-        """Capped exponential delay before retry number ``failures`` (1-based)."""
-        return min(self.max_delay, self.base_delay * 2 ** (failures - 1))
 
 
 def error_text(body: Any) -> str:
@@ -116,19 +94,17 @@ def looks_like_html(response: httpx.Response) -> bool:
 class JsonHttp:
     """A keep-alive HTTP client for one store that returns decoded JSON or raises one line.
 
-    ``auth_headers`` are sent on every request like ``headers`` but are
-    secret: their values are scrubbed from every message this class
-    produces, as are ``secrets`` (credentials the caller sends some other
-    way, such as WooCommerce's query-string keys).  ``auth_hint`` is what a
-    401/403 tells the user to check.  ``retry_after`` lets a platform read
-    its own rate-limit header (BigCommerce: ``X-Rate-Limit-Time-Reset-Ms``).
-    Redirects are not followed, so a credential header is never replayed to
-    another host.
-
-    One instance may serve several threads (BigCommerce's sub-resource
-    pool).  A 429 then pauses all of them until the store's quota is back:
-    the quota is the store's, so another thread's request would only earn
-    another 429.
+    Built on the shared layer (:mod:`orderupd_tui.net.http`): retries with
+    jitter, ``Retry-After``, an overall ``deadline`` per request, and the
+    pause of every thread sharing the client on a 429 (BigCommerce's
+    sub-resource pool), since the quota is the store's.  ``auth`` is how
+    requests prove who sends them; ``auth_headers`` are sent on every
+    request like ``headers`` but are secret: their values are scrubbed from
+    every message, as are ``secrets`` (credentials the caller sends some
+    other way, such as WooCommerce's query-string keys) and the auth's own.
+    ``auth_hint`` is what a 401/403 tells the user to check.
+    ``retry_after`` lets a platform read its own rate-limit header
+    (BigCommerce: ``X-Rate-Limit-Time-Reset-Ms``).
     """
 
     def __init__(
@@ -142,27 +118,25 @@ class JsonHttp:
         secrets: Sequence[str] = (),
         auth_hint: str = "check the token",
         timeout: float = 30.0,
+        deadline: float = DEFAULT_DEADLINE,
         retry: RetryPolicy | None = None,
         retry_after: RetryAfterFn = retry_after,
     ) -> None:
         self.store = store
-        self.retry = retry or RetryPolicy()
-        self._retry_after = retry_after
         self._auth_hint = auth_hint
-        # Longest first, so a secret that contains another is masked whole.
-        self._secrets = sorted({v for v in (*(auth_headers or {}).values(), *secrets) if v},
-                               key=len, reverse=True)
         self._clock: datetime | None = None
-        self._quota_lock = threading.Lock()
-        self._quota_back_at = 0.0  # time.monotonic() when a 429's pause ends, for every thread
-        self._client = httpx.Client(
-            base_url=base_url,
-            headers={"Accept": "application/json", **(headers or {}), **(auth_headers or {})},
-            auth=auth,
-            timeout=httpx.Timeout(timeout),
-            limits=httpx.Limits(max_keepalive_connections=4, keepalive_expiry=30.0),
-            follow_redirects=False,
+        self._api = ApiHttp(
+            f"store {store!r}", base_url,
+            headers={**(headers or {}), **(auth_headers or {})},
+            auth=auth, secrets=[*(auth_headers or {}).values(), *secrets],
+            timeout=timeout, request_deadline=deadline, retry=retry,
+            retry_after=retry_after, log=log,
         )
+        self._scrub = self._api.scrub
+
+    @property
+    def retry(self) -> RetryPolicy:
+        return self._api.retry
 
     @property
     def store_clock(self) -> datetime | None:
@@ -183,49 +157,28 @@ class JsonHttp:
         123"), turning that 404 into :class:`OrderGone`; without it a 404 is
         an ordinary error (a wrong URL or API version).
         """
-        failures = 0
-        waits = 0
-        while True:
-            self._await_quota()
-            try:
-                response = self._client.get(path, params=params)
-            except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
-                failures += 1
-                problem = _transport_problem(exc)
-                if failures >= self.retry.attempts:
-                    raise self._fail(f"did not answer GET {path}: {problem}", failures) from None
-                self._pause(self.retry.backoff(failures), f"{problem} on GET {path}")
-                continue
-            except httpx.HTTPError as exc:
-                raise self._fail(f"could not send GET {path}: {exc}") from None
-            self._remember_clock(response)
-            status = response.status_code
-            if status == 429:
-                waits += 1
-                if waits > self.retry.rate_limit_waits:
-                    raise self._fail(
-                        f"kept rate-limiting GET {path} after {waits - 1} waits: try again later"
-                    )
-                delay = self._retry_after(response)
-                if delay is None:
-                    delay = self.retry.backoff(waits)
-                self._hold_quota(min(delay, self.retry.max_retry_after),
-                                 f"rate-limited on GET {path}")
-                continue
-            if status >= 500:
-                failures += 1
-                if failures >= self.retry.attempts:
-                    raise self._status_error(response, path, gone, failures)
-                self._pause(self.retry.backoff(failures), f"{status} on GET {path}")
-                continue
-            if status >= 300:
-                raise self._status_error(response, path, gone, 0)
-            if status == 204 or not response.content.strip():
-                return None, response
-            return self._decode(response, path), response
+        try:
+            answer = self._api.send("GET", path, params=params)
+        except HttpFailure as exc:
+            if exc.failure is Failure.RATE_LIMITED:
+                raise self._fail(f"kept rate-limiting GET {path} after {exc.waits} waits "
+                                 f"(asked to wait {exc.asked:.0f} s more): try again later"
+                                 ) from None
+            if exc.failure is Failure.UNSENDABLE:
+                raise self._fail(f"could not send GET {path}: {exc.problem}") from None
+            raise self._fail(f"did not answer GET {path}: {exc.problem}", exc.attempts) from None
+        response = answer.response
+        self._remember_clock(response)
+        status = response.status_code
+        if status >= 300:
+            raise self._status_error(response, path, gone,
+                                     answer.attempts if status >= 500 else 0)
+        if status == 204 or not response.content.strip():
+            return None, response
+        return self._decode(response, path), response
 
     def close(self) -> None:
-        self._client.close()
+        self._api.close()
 
     def __enter__(self) -> JsonHttp:
         return self
@@ -286,25 +239,6 @@ class JsonHttp:
         suffix = f" (after {attempts} attempts)" if attempts > 1 else ""
         return StoreError(self._scrub(f"store '{self.store}' {what}{suffix}"))
 
-    def _pause(self, seconds: float, why: str) -> None:
-        log.info("store %r: %s, retrying in %.2fs", self.store, self._scrub(why), seconds)
-        time.sleep(seconds)
-
-    def _hold_quota(self, seconds: float, why: str) -> None:
-        """Pause every thread's requests for ``seconds`` (the next request waits it out)."""
-        log.info("store %r: %s, pausing requests for %.2fs", self.store, self._scrub(why), seconds)
-        with self._quota_lock:
-            self._quota_back_at = max(self._quota_back_at, time.monotonic() + seconds)
-
-    def _await_quota(self) -> None:
-        """Sleep until the latest 429's pause is over (it may grow while we sleep)."""
-        while True:
-            with self._quota_lock:
-                wait = self._quota_back_at - time.monotonic()
-            if wait <= 0:
-                return
-            time.sleep(wait)
-
     def _remember_clock(self, response: httpx.Response) -> None:
         value = response.headers.get("Date")
         if not value:
@@ -314,21 +248,6 @@ class JsonHttp:
         except (TypeError, ValueError):
             return
         self._clock = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
-
-    def _scrub(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, "***")
-        return text
-
-
-def _transport_problem(exc: httpx.HTTPError) -> str:
-    if isinstance(exc, httpx.TimeoutException):
-        return "timed out"
-    if isinstance(exc, httpx.ConnectError):
-        return f"could not connect ({exc})"
-    if isinstance(exc, httpx.RemoteProtocolError):
-        return "connection dropped"
-    return f"{type(exc).__name__} ({exc})"
 
 
 def _fill(text: str, parameters: Any) -> str:

@@ -52,7 +52,7 @@ from orderupd_tui.domain.order import (
     utc,
 )
 from orderupd_tui.stores.base import Fetched, Page, RemoteOrder, StoreError, Unreadable, read_orders
-from orderupd_tui.stores.http import HttpStoreClient, JsonHttp, RetryPolicy
+from orderupd_tui.stores.http import DEFAULT_DEADLINE, HttpStoreClient, JsonHttp, RetryPolicy
 from orderupd_tui.stores.lines import unique_lines
 
 #: state -> (payment, fulfillment, order): the fallbacks when the amounts and
@@ -285,6 +285,7 @@ class MagentoClient(HttpStoreClient):
         *,
         page_size: int = DEFAULT_PAGE,
         timeout: float = 30.0,
+        deadline: float = DEFAULT_DEADLINE,
         retry: RetryPolicy | None = None,
     ) -> None:
         self.name = name
@@ -296,6 +297,7 @@ class MagentoClient(HttpStoreClient):
             auth_headers={"Authorization": f"Bearer {token}"},
             auth_hint="check the access token (an integration's, or an admin token not expired)",
             timeout=timeout,
+            deadline=deadline,
             retry=retry,
         )
 

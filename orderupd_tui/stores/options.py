@@ -25,6 +25,7 @@ from orderupd_tui.config_fields import (
     HttpUrl,
     Listen,
     Name,
+    Seconds,
     Secret,
     Since,
     Text,
@@ -92,6 +93,15 @@ class StoreOptions(BaseModel):
         return out
 
 
+class HttpStoreOptions(StoreOptions):
+    """A store reached over HTTP: how long one request may take."""
+
+    timeout: Seconds = 30.0
+    """Seconds each network operation (connect, one read) may take."""
+    deadline: Seconds = 120.0
+    """Seconds one whole request may take, however slowly the store drips its answer."""
+
+
 def _one_form(token: SecretStr | None, info: ValidationInfo, *, required: bool = True,
               ) -> SecretStr | None:
     """A fixed ``token``, or ``client_id`` with ``client_secret``: exactly one of the two.
@@ -106,16 +116,16 @@ def _one_form(token: SecretStr | None, info: ValidationInfo, *, required: bool =
     if token is not None and (client_id is not None or client_secret is not None):
         raise problem("give either token or client_id with client_secret, not both")
     if client_id is not None and client_secret is None:
-        raise problem("is required with client_id", key="client_secret", missing=True)
+        raise problem("is required with client_id", sibling="client_secret", missing=True)
     if client_secret is not None and client_id is None:
-        raise problem("is required with client_secret", key="client_id", missing=True)
+        raise problem("is required with client_secret", sibling="client_id", missing=True)
     if required and token is None and client_id is None:
         raise problem(f"is required for platform {info.data['platform']} "
                       "(or client_id and client_secret)", missing=True)
     return token
 
 
-class ShopifyOptions(StoreOptions):
+class ShopifyOptions(HttpStoreOptions):
     """A legacy app's fixed ``token``, or a Dev Dashboard app's ``client_id`` and secret."""
 
     platform: Literal["shopify"]
@@ -131,7 +141,7 @@ class ShopifyOptions(StoreOptions):
         return _one_form(token, info)
 
 
-class WooCommerceOptions(StoreOptions):
+class WooCommerceOptions(HttpStoreOptions):
     platform: Literal["woocommerce"]
     url: HttpUrl
     consumer_key: Secret
@@ -139,14 +149,14 @@ class WooCommerceOptions(StoreOptions):
     query_string_auth: Flag = False
 
 
-class BigCommerceOptions(StoreOptions):
+class BigCommerceOptions(HttpStoreOptions):
     platform: Literal["bigcommerce"]
     url: HttpUrl = "https://api.bigcommerce.com"
     store_hash: Annotated[str, BeforeValidator(_code("store hash"))]
     token: Secret
 
 
-class MagentoOptions(StoreOptions):
+class MagentoOptions(HttpStoreOptions):
     platform: Literal["magento"]
     url: HttpUrl
     token: Secret
@@ -160,7 +170,7 @@ class MalsOptions(StoreOptions):
     currency: Annotated[str, BeforeValidator(_currency)] = "USD"
 
 
-class DemoOptions(StoreOptions):
+class DemoOptions(HttpStoreOptions):
     """The embedded demo store, speaking one platform's API (``as:``); it has a default token."""
 
     platform: Literal["demo"]

@@ -9,6 +9,7 @@ from orderupd_tui.config import StoreSettings
 from orderupd_tui.stores.base import StoreClient
 from orderupd_tui.stores.bigcommerce import BigCommerceClient
 from orderupd_tui.stores.demo import DEFAULT_TOKEN, client_options
+from orderupd_tui.stores.http import DEFAULT_DEADLINE
 from orderupd_tui.stores.magento import MagentoClient
 from orderupd_tui.stores.mals import MalsClient, MalsReceiver
 from orderupd_tui.stores.shopify import ShopifyClient
@@ -26,17 +27,22 @@ def make_client(store: StoreSettings) -> StoreClient:
     platform = store.platform
     if platform == "demo":
         platform = o.get("as", "shopify")
-        o = client_options(platform, o["url"], o.get("token", DEFAULT_TOKEN))
+        o = {**client_options(platform, o["url"], o.get("token", DEFAULT_TOKEN)),
+             **{k: o[k] for k in ("timeout", "deadline") if k in o}}
+    limits = {"timeout": o.get("timeout", 30.0), "deadline": o.get("deadline", DEFAULT_DEADLINE)}
     if platform == "shopify":
-        return ShopifyClient(store.name, o["url"], o["token"], o.get("api_version", "2025-07"))
+        return ShopifyClient(store.name, o["url"], o["token"], o.get("api_version", "2025-07"),
+                             **limits)
     if platform == "woocommerce":
         return WooCommerceClient(store.name, o["url"], o["consumer_key"], o["consumer_secret"],
-                                 query_string_auth=bool(o.get("query_string_auth", False)))
+                                 query_string_auth=bool(o.get("query_string_auth", False)),
+                                 **limits)
     if platform == "bigcommerce":
         return BigCommerceClient(store.name, o["store_hash"], o["token"],
-                                 o.get("url", "https://api.bigcommerce.com"))
+                                 o.get("url", "https://api.bigcommerce.com"), **limits)
     if platform == "magento":
-        return MagentoClient(store.name, o["url"], o["token"], o.get("store_code", "default"))
+        return MagentoClient(store.name, o["url"], o["token"], o.get("store_code", "default"),
+                             **limits)
     if platform == "mals":
         return MalsClient(store.name, mals_spool(store), o.get("currency", "USD"))
     raise ValueError(f"store {store.name!r}: unknown platform {platform!r}")

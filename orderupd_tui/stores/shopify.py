@@ -50,7 +50,7 @@ from orderupd_tui.domain.order import (
     utc,
 )
 from orderupd_tui.stores.base import Fetched, Page, RemoteOrder, StoreError, Unreadable, read_orders
-from orderupd_tui.stores.http import HttpStoreClient, JsonHttp, RetryPolicy
+from orderupd_tui.stores.http import DEFAULT_DEADLINE, HttpStoreClient, JsonHttp, RetryPolicy
 from orderupd_tui.stores.lines import unique_lines
 
 #: The most orders Shopify returns in one page, and the most ids one ``ids=`` filter takes.
@@ -93,6 +93,7 @@ class ShopifyClient(HttpStoreClient):
         *,
         page_size: int = MAX_PAGE,
         timeout: float = 30.0,
+        deadline: float = DEFAULT_DEADLINE,
         retry: RetryPolicy | None = None,
     ) -> None:
         self.name = name
@@ -103,6 +104,7 @@ class ShopifyClient(HttpStoreClient):
             url.rstrip("/"),
             auth_headers={"X-Shopify-Access-Token": token},
             timeout=timeout,
+            deadline=deadline,
             retry=retry,
         )
 

@@ -54,7 +54,7 @@ from orderupd_tui.domain.order import (
     utc,
 )
 from orderupd_tui.stores.base import Fetched, Page, RemoteOrder, StoreError, Unreadable, read_orders
-from orderupd_tui.stores.http import HttpStoreClient, JsonHttp, RetryPolicy
+from orderupd_tui.stores.http import DEFAULT_DEADLINE, HttpStoreClient, JsonHttp, RetryPolicy
 from orderupd_tui.stores.lines import unique_lines
 
 #: status -> (payment, fulfillment, order), the payment being what the status
@@ -234,6 +234,7 @@ class WooCommerceClient(HttpStoreClient):
         query_string_auth: bool = False,
         page_size: int = MAX_PAGE,
         timeout: float = 30.0,
+        deadline: float = DEFAULT_DEADLINE,
         retry: RetryPolicy | None = None,
     ) -> None:
         self.name = name
@@ -251,6 +252,7 @@ class WooCommerceClient(HttpStoreClient):
             secrets=(consumer_key, consumer_secret),
             auth_hint="check the consumer key and secret",
             timeout=timeout,
+            deadline=deadline,
             retry=retry,
         )
 

@@ -90,6 +90,12 @@ def test_unreachable_database_is_one_line_without_password():
     assert redact("postgresql://bob:secret@h/db") == "postgresql://bob:***@h/db"
 
 
-def test_sqlite_directory_is_created(tmp_path: Path):
-    open_database(f"sqlite:///{tmp_path / 'deep' / 'er' / 'o.db'}").close()
-    assert (tmp_path / "deep" / "er" / "o.db").exists()
+def test_sqlite_directory_is_created_only_under_the_user_data_dir(tmp_path: Path, monkeypatch):
+    """A missing folder elsewhere is a typo: a new empty database there would hide it."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    mine = tmp_path / "data" / "orderupd-tui" / "deep" / "o.db"
+    open_database(f"sqlite:///{mine}").close()
+    assert mine.exists()
+    with pytest.raises(DatabaseError, match="does not exist"):
+        open_database(f"sqlite:///{tmp_path / 'deep' / 'er' / 'o.db'}")
+    assert not (tmp_path / "deep").exists()
