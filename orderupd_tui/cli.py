@@ -13,7 +13,7 @@ import json
 import signal
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -50,6 +50,16 @@ def _port(text: str) -> int:
     if not text.isdigit() or int(text) > 65535:
         raise argparse.ArgumentTypeError(f"must be a port from 0 to 65535, not {text!r}")
     return int(text)
+
+
+def _lifetime(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds < 10**9:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds above 0, not {text!r}")
+    return seconds
 
 
 def _count(text: str) -> int:
@@ -130,6 +140,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--port", type=_port, default=0)
     demo.add_argument("--orders", type=_count, default=600)
     demo.add_argument("--platform", default="shopify", choices=DEMO_SPEAKS)
+    demo.add_argument("--token-lifetime", type=_lifetime, metavar="SECS",
+                      help="shopify: seconds a client-credentials token lasts (default a day)")
 
     verbs.add_parser("check-config", parents=[common], help="validate the config and summarize it")
 
@@ -170,8 +182,9 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.verb == "demo-server":
         from orderupd_tui.demo.server import main as demo_main
 
+        lifetime = ["--token-lifetime", str(args.token_lifetime)] if args.token_lifetime else []
         return demo_main(["--port", str(args.port), "--orders", str(args.orders),
-                          "--platform", args.platform, "--change-every", "20"])
+                          "--platform", args.platform, "--change-every", "20", *lifetime])
     settings = _settings(args)
     if args.verb == "check-config":
         print(describe(settings))
@@ -214,7 +227,7 @@ def describe(settings: Settings) -> str:
     lines.append(f"stores: {len(settings.stores)}")
     for store in settings.stores:
         note = "" if store.supports_updates else " (new orders only: no updates, no refresh)"
-        lines.append(f"  {store.name}: {store.platform}{note}")
+        lines.append(f"  {store.name}: {store.platform}{_credential(store.options)}{note}")
     lines.append(f"detect: {', '.join(sorted(settings.detect))}")
     lines.append(f"rules: {len(settings.rules)}")
     accounting = settings.accounting
@@ -222,6 +235,15 @@ def describe(settings: Settings) -> str:
     lines.append(f"accounting: {accounting.backend} {where}".rstrip()
                  + f" (on_reset: {accounting.on_reset})")
     return "\n".join(lines)
+
+
+def _credential(options: Mapping[str, Any]) -> str:
+    """How a store proves itself, never the value: a Dev Dashboard app or a fixed token."""
+    if options.get("client_id"):
+        return " (client credentials)"
+    if options.get("token") or options.get("consumer_key"):
+        return " (fixed token)"
+    return ""
 
 
 def _poll(session: Session, args: argparse.Namespace) -> int:

@@ -125,6 +125,10 @@ class DemoControl:
             body["username"] = username
         return list(self._call("POST", "/mals/send", json=body)["calls"])
 
+    def revoke_client(self) -> dict[str, str]:
+        """Shopify: rotate the demo app's client secret (its tokens stop working too)."""
+        return dict(self._call("POST", "/client/revoke")["client"])
+
     def clear_faults(self) -> None:
         self._call("DELETE", "/faults")
 

@@ -17,6 +17,8 @@ JSON; errors are ``{"error": "one line"}`` with 400 (bad request), 404
 - ``POST   /_demo/faults``                  ``{"status", "body", "retry_after", "count",
   "after"}`` -> ``{"pending": n}`` (201)
 - ``DELETE /_demo/faults``                  drop queued faults
+- ``POST   /_demo/client/revoke``            shopify: rotate the app's client secret, which
+  ends its tokens too -> ``{"client": {..., "client_secret"}}``
 - ``GET    /_demo/stats`` / ``DELETE /_demo/stats``   API request counts / reset them
 - ``POST   /_demo/mals/send``               ``{"url", "count", "duplicate", "username"}``:
   create ``count`` orders and post their Mal's remote calls to ``url`` (on this
@@ -26,6 +28,7 @@ JSON; errors are ``{"error": "one line"}`` with 400 (bad request), 404
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -49,12 +52,14 @@ class _Problem(Exception):
 
 class ControlApi:
     def __init__(self, store: DemoStore, faults: FaultQueue, stats: Stats,
-                 platform: str, client: dict[str, str] | None = None) -> None:
+                 platform: str, client: dict[str, str] | None = None,
+                 revoke: Callable[[], dict[str, str]] | None = None) -> None:
         self.store = store
         self.faults = faults
         self.stats = stats
         self.platform = platform
         self.client = client or {}
+        self._revoke = revoke
 
     def handle(self, request: Request) -> Response:
         try:
@@ -70,6 +75,9 @@ class ControlApi:
             return json_response(200, {"platform": self.platform, "orders": len(self.store),
                                        "now": self.store.now().isoformat(),
                                        "client": self.client})
+        if path == "/_demo/client/revoke" and method == "POST" and self._revoke is not None:
+            self.client = {**self.client, **self._revoke()}
+            return json_response(200, {"client": self.client})
         if path == "/_demo/mals/send" and method == "POST":
             return self._send_mals(_body(request))
         if path == "/_demo/orders":

@@ -73,7 +73,7 @@ class DemoServer:
                  port: int = 0, rate_limit: bool = True, bucket_size: int = 40,
                  leak_rate: float = 2.0, change_every: float | None = None,
                  tz_offset_minutes: int = -300, on_change: OnChange | None = None,
-                 legacy_paging: bool = True) -> None:
+                 legacy_paging: bool = True, token_lifetime: float | None = None) -> None:
         if platform not in PLATFORMS:
             raise ValueError(f"unknown platform {platform!r} (known: {', '.join(PLATFORMS)})")
         self.platform = platform
@@ -91,8 +91,19 @@ class DemoServer:
         self.api = PLATFORMS[platform](self.store, token, bucket)
         if isinstance(self.api, MagentoApi):
             self.api.legacy_paging = legacy_paging
-        self.control = ControlApi(self.store, self.faults, self.stats, platform,
-                                  client_options(platform, self.url, token))
+        client = client_options(platform, self.url, token)
+        revoke = None
+        if isinstance(self.api, ShopifyApi):  # a Dev Dashboard app's client credentials too
+            tokens = self.api.tokens
+            if token_lifetime is not None:
+                tokens.lifetime = token_lifetime
+            client.update(client_id=tokens.client_id, client_secret=tokens.client_secret)
+
+            def revoke() -> dict[str, str]:
+                tokens.revoke()
+                return {"client_secret": tokens.client_secret}
+
+        self.control = ControlApi(self.store, self.faults, self.stats, platform, client, revoke)
         self.schedule = (ChangeSchedule(self.store, change_every, seed=seed, on_change=on_change)
                          if change_every else None)
         self._thread: threading.Thread | None = None
@@ -260,6 +271,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="apply a scripted change every SECS seconds (default: never)")
     parser.add_argument("--tz-offset", type=int, default=-300, metavar="MINUTES",
                         help="shop time zone as minutes from UTC (default -300)")
+    parser.add_argument("--token-lifetime", type=float, default=None, metavar="SECS",
+                        help="shopify: seconds a client-credentials token lasts (default a day)")
     parser.add_argument("--fixed-paging", action="store_true",
                         help="magento: answer an empty page past the end, as 2.4 does (default: "
                              "repeat the last page, as before 2.4)")
@@ -279,9 +292,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exit_.code if isinstance(exit_.code, int) else 2
     if args.orders < 0 or args.bucket_size < 1 or args.leak_rate <= 0 or (
         args.change_every is not None and args.change_every <= 0
-    ):
-        print("demo-server: --orders must be 0 or more; --bucket-size, --leak-rate and "
-              "--change-every must be positive", file=sys.stderr)
+    ) or (args.token_lifetime is not None and args.token_lifetime <= 0):
+        print("demo-server: --orders must be 0 or more; --bucket-size, --leak-rate, "
+              "--change-every and --token-lifetime must be positive", file=sys.stderr)
         return 2
     stop = threading.Event()
     restore = _on_signals(stop)
@@ -291,11 +304,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             port=args.port, rate_limit=not args.no_rate_limit, bucket_size=args.bucket_size,
             leak_rate=args.leak_rate, change_every=args.change_every,
             tz_offset_minutes=args.tz_offset, on_change=_report_change,
-            legacy_paging=not args.fixed_paging,
+            legacy_paging=not args.fixed_paging, token_lifetime=args.token_lifetime,
         )
         with server:
             extra = "".join(f" {name} {value}" for name, value in server.client_options().items()
                             if name not in ("url", "token"))
+            if isinstance(server.api, ShopifyApi):  # a Dev Dashboard app's credentials too
+                tokens = server.api.tokens
+                extra += f" client_id {tokens.client_id} client_secret {tokens.client_secret}"
+                if args.token_lifetime is not None:
+                    extra += f" (tokens last {args.token_lifetime:g} s)"
             print(f"demo store ({server.platform}) at {server.url} token {server.token}{extra}",
                   flush=True)
             while not stop.wait(0.5):

@@ -29,6 +29,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 from orderupd_tui.demo.ratelimit import LeakyBucket
+from orderupd_tui.demo.shopify_tokens import PATH as TOKEN_PATH
+from orderupd_tui.demo.shopify_tokens import TokenIssuer, client_pair
 from orderupd_tui.demo.state import STATUSES, DemoStore, OrderQuery, Selection
 from orderupd_tui.demo.web import Request, Response, json_response
 
@@ -63,8 +65,12 @@ class ShopifyApi:
         self.store = store
         self.token = token
         self.bucket = bucket
+        self.tokens = TokenIssuer(*client_pair(token))
+        """A Dev Dashboard app's client credentials grant; ``token`` is a legacy app's."""
 
     def endpoint(self, request: Request) -> str:
+        if request.path == TOKEN_PATH:
+            return "access_token"
         match = _ROUTE.match(request.path)
         if not match:
             return "unknown"
@@ -84,7 +90,10 @@ class ShopifyApi:
         return json_response(status, {"errors": message}, headers)
 
     def handle(self, request: Request) -> Response:
-        if request.header("X-Shopify-Access-Token") != self.token:
+        if request.path == TOKEN_PATH and request.method == "POST":
+            return self.tokens.grant(request)
+        given = request.header("X-Shopify-Access-Token")
+        if given != self.token and not self.tokens.valid(given):
             return self.error(401)
         headers: list[tuple[str, str]] = [("X-Request-Id", str(uuid.uuid4()))]
         if self.bucket is not None:

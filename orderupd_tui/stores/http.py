@@ -25,6 +25,7 @@ import httpx
 import orjson
 
 from orderupd_tui.net.http import ApiHttp, Failure, HttpFailure, RetryAfterFn, RetryPolicy
+from orderupd_tui.net.oauth import TokenEndpointError, TokenRefused
 from orderupd_tui.retry_after import retry_after
 from orderupd_tui.stores.base import OrderGone, StoreAuthError, StoreError
 
@@ -159,6 +160,12 @@ class JsonHttp:
         """
         try:
             answer = self._api.send("GET", path, params=params)
+        except TokenRefused as exc:
+            raise StoreAuthError(self._scrub(
+                f"store '{self.store}': its credentials were refused when asking for an "
+                f"access token ({exc}): check client_id and client_secret")) from None
+        except TokenEndpointError as exc:
+            raise self._fail(f"gave no access token: {exc}") from None
         except HttpFailure as exc:
             if exc.failure is Failure.RATE_LIMITED:
                 raise self._fail(f"kept rate-limiting GET {path} after {exc.waits} waits "

@@ -27,11 +27,15 @@ def make_client(store: StoreSettings) -> StoreClient:
     platform = store.platform
     if platform == "demo":
         platform = o.get("as", "shopify")
+        own = ("timeout", "deadline", "client_id", "client_secret")
         o = {**client_options(platform, o["url"], o.get("token", DEFAULT_TOKEN)),
-             **{k: o[k] for k in ("timeout", "deadline") if k in o}}
+             **{k: o[k] for k in own if k in o}}
+        if "client_id" in o:
+            o.pop("token", None)
     limits = {"timeout": o.get("timeout", 30.0), "deadline": o.get("deadline", DEFAULT_DEADLINE)}
     if platform == "shopify":
-        return ShopifyClient(store.name, o["url"], o["token"], o.get("api_version", "2025-07"),
+        return ShopifyClient(store.name, o["url"], o.get("token"), o.get("api_version", "2025-07"),
+                             client_id=o.get("client_id"), client_secret=o.get("client_secret"),
                              **limits)
     if platform == "woocommerce":
         return WooCommerceClient(store.name, o["url"], o["consumer_key"], o["consumer_secret"],

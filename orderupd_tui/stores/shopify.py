@@ -52,6 +52,7 @@ from orderupd_tui.domain.order import (
 from orderupd_tui.stores.base import Fetched, Page, RemoteOrder, StoreError, Unreadable, read_orders
 from orderupd_tui.stores.http import DEFAULT_DEADLINE, HttpStoreClient, JsonHttp, RetryPolicy
 from orderupd_tui.stores.lines import unique_lines
+from orderupd_tui.stores.shopify_auth import shopify_auth
 
 #: The most orders Shopify returns in one page, and the most ids one ``ids=`` filter takes.
 MAX_PAGE = 250
@@ -88,9 +89,11 @@ class ShopifyClient(HttpStoreClient):
         self,
         name: str,
         url: str,
-        token: str,
+        token: str | None,
         api_version: str = "2025-07",
         *,
+        client_id: str | None = None,
+        client_secret: str | None = None,
         page_size: int = MAX_PAGE,
         timeout: float = 30.0,
         deadline: float = DEFAULT_DEADLINE,
@@ -102,7 +105,8 @@ class ShopifyClient(HttpStoreClient):
         self._http = JsonHttp(
             name,
             url.rstrip("/"),
-            auth_headers={"X-Shopify-Access-Token": token},
+            auth=shopify_auth(url, token, client_id, client_secret, timeout=timeout),
+            auth_hint="check the token (or the app's client_id and client_secret)",
             timeout=timeout,
             deadline=deadline,
             retry=retry,
