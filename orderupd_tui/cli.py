@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from orderupd_tui.config import DEMO_SPEAKS, ConfigError, Settings, database_url, load, locate
+from orderupd_tui.connect import ConnectUsage, connect, credential_state
 from orderupd_tui.db.connection import DatabaseError, redact
 from orderupd_tui.db.records import UnknownRef, find
 from orderupd_tui.domain.states import Action, ExitCode, OnReset
@@ -145,6 +146,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     verbs.add_parser("check-config", parents=[common], help="validate the config and summarize it")
 
+    connect = verbs.add_parser("connect", parents=[common],
+                               help="authorize QuickBooks or Xero once (works over SSH)")
+    connect.add_argument("name", choices=("quickbooks", "xero"), metavar="quickbooks|xero")
+    how = connect.add_mutually_exclusive_group()
+    how.add_argument("--code", metavar="CODE", help="exchange this authorization code")
+    how.add_argument("--refresh-token", metavar="TOKEN",
+                     help="store a refresh token obtained elsewhere, after checking it")
+
     errors = verbs.add_parser("errors", parents=[common],
                               help="orders set aside as unreadable (dismiss one with a reason)")
     errors.add_argument("--json", action="store_true")
@@ -188,7 +197,11 @@ def _dispatch(args: argparse.Namespace) -> int:
     settings = _settings(args)
     if args.verb == "check-config":
         print(describe(settings))
+        for warning in _credential_warnings(settings):
+            _say(f"warning: {warning}")
         return ExitCode.OK
+    if args.verb == "connect":
+        return _connect(settings, args)
     if args.verb is None:
         from orderupd_tui.tui.app import run_app
 
@@ -234,7 +247,27 @@ def describe(settings: Settings) -> str:
     where = accounting.options.get("path", "") if accounting.backend == "beancount" else ""
     lines.append(f"accounting: {accounting.backend} {where}".rstrip()
                  + f" (on_reset: {accounting.on_reset})")
+    if accounting.model is not None:
+        state, _ = credential_state(accounting.model)
+        if state:
+            lines.append(f"  credential: {state}")
     return "\n".join(lines)
+
+
+def _credential_warnings(settings: Settings) -> list[str]:
+    model = settings.accounting.model
+    warning = credential_state(model)[1] if model is not None else None
+    return [warning] if warning else []
+
+
+def _connect(settings: Settings, args: argparse.Namespace) -> int:
+    model = settings.accounting.model
+    if model is None:
+        raise UsageError(f"connect {args.name}: the config has no accounting section")
+    try:
+        return connect(model, args.name, code=args.code, refresh_token=args.refresh_token)
+    except ConnectUsage as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _credential(options: Mapping[str, Any]) -> str:

@@ -20,6 +20,7 @@ from pydantic import (
     SecretStr,
     Tag,
     ValidationInfo,
+    field_validator,
     model_validator,
 )
 
@@ -42,6 +43,37 @@ ON_RESET = ("ask", "void", "keep")
 DOCUMENTS = ("auto", "sales_receipt", "invoice")
 QUICKBOOKS_URL = "https://quickbooks.api.intuit.com"
 XERO_URL = "https://api.xero.com"
+REDIRECT_URI = "http://localhost:8766/callback"
+INTUIT_TOKEN_URL = "https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer"
+INTUIT_AUTH_URL = "https://appcenter.intuit.com/connect/oauth2"
+XERO_TOKEN_URL = "https://identity.xero.com/connect/token"
+XERO_AUTH_URL = "https://login.xero.com/identity/connect/authorize"
+XERO_CONNECTIONS_URL = "https://api.xero.com/connections"
+GRANTS = ("authorization_code", "client_credentials")
+
+
+def _one_form(token: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+    """A fixed ``token``, or an OAuth app's ``client_id`` (and secret): exactly one.
+
+    Run on ``token``, declared after the app's keys so their values are
+    known.  Xero's authorization code grant may be a public client (PKCE),
+    with no secret; every other form needs one.
+    """
+    if "client_id" not in info.data or "client_secret" not in info.data:
+        return token  # one of them failed its own check: that error is the one to show
+    client_id, secret = info.data["client_id"], info.data["client_secret"]
+    backend = info.data.get("backend", "")
+    public_ok = backend == "xero" and info.data.get("grant") == "authorization_code"
+    if token is not None and (client_id is not None or secret is not None):
+        raise problem("give either token or client_id with client_secret, not both")
+    if client_id is not None and secret is None and not public_ok:
+        raise problem("is required with client_id", sibling="client_secret", missing=True)
+    if secret is not None and client_id is None:
+        raise problem("is required with client_secret", sibling="client_id", missing=True)
+    if token is None and client_id is None:
+        raise problem(f"required for the {backend} backend (or client_id and client_secret)",
+                      missing=True)
+    return token
 
 
 class BackendOptions(BaseModel):
@@ -95,7 +127,12 @@ class QuickBooksOptions(BackendOptions):
     backend: Literal["quickbooks"]
     url: HttpUrl = QUICKBOOKS_URL
     realm_id: Ref
-    token: Secret
+    client_id: Text | None = None
+    client_secret: Secret | None = None
+    token: Secret | None = Field(None, validate_default=True)
+    redirect_uri: HttpUrl = REDIRECT_URI
+    token_url: HttpUrl = INTUIT_TOKEN_URL
+    auth_url: HttpUrl = INTUIT_AUTH_URL
     item_ref: Ref
     document: Annotated[str, BeforeValidator(one_of(
         DOCUMENTS, phrase="{value!r} is not one of {choices}"))] = "auto"
@@ -105,6 +142,11 @@ class QuickBooksOptions(BackendOptions):
     tax_item_ref: Ref | None = None
     timeout: Seconds = 30.0
     deadline: Seconds = 120.0
+
+    @field_validator("token")
+    @classmethod
+    def _credentials(cls, token: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        return _one_form(token, info)
 
     @model_validator(mode="after")
     def _customer(self) -> QuickBooksOptions:
@@ -117,8 +159,15 @@ class QuickBooksOptions(BackendOptions):
 class XeroOptions(BackendOptions):
     backend: Literal["xero"]
     url: HttpUrl = XERO_URL
-    tenant_id: Text
-    token: Secret
+    tenant_id: Text | None = None
+    grant: Annotated[str, BeforeValidator(one_of(GRANTS))] = "authorization_code"
+    client_id: Text | None = None
+    client_secret: Secret | None = None
+    token: Secret | None = Field(None, validate_default=True)
+    redirect_uri: HttpUrl = REDIRECT_URI
+    token_url: HttpUrl = XERO_TOKEN_URL
+    auth_url: HttpUrl = XERO_AUTH_URL
+    connections_url: HttpUrl = XERO_CONNECTIONS_URL
     account_code: Ref
     contact_name: Text
     shipping_account_code: Ref | None = None
@@ -126,6 +175,11 @@ class XeroOptions(BackendOptions):
     tax_type: Text = "NONE"
     timeout: Seconds = 30.0
     deadline: Seconds = 120.0
+
+    @field_validator("token")
+    @classmethod
+    def _credentials(cls, token: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        return _one_form(token, info)
 
 
 class NoBooks(BackendOptions):

@@ -31,6 +31,7 @@ from orderupd_tui.accounting.base import (
     idempotency_key,
 )
 from orderupd_tui.accounting.lines import DocLine, document_lines
+from orderupd_tui.accounting.oauth import books_auth
 from orderupd_tui.accounting.options import QUICKBOOKS_URL, QuickBooksOptions
 from orderupd_tui.domain.order import NormalizedOrder, rounded, utc
 
@@ -68,7 +69,7 @@ class QuickBooksBackend:
         self,
         *,
         realm_id: str,
-        token: str,
+        token: str | None = None,
         item_ref: str,
         customer_ref: str | None = None,
         document: str = "auto",
@@ -79,6 +80,7 @@ class QuickBooksBackend:
         timeout: float = 30.0,
         deadline: float = 120.0,
         sleep: SleepFn = time.sleep,
+        auth: httpx.Auth | None = None,
     ) -> None:
         if document not in DOCUMENT_CHOICES:
             raise AccountingConfigError(
@@ -99,6 +101,7 @@ class QuickBooksBackend:
             "QuickBooks",
             f"{url.rstrip('/')}/v3/company/{realm_id}",
             token=token,
+            auth=auth,
             timeout=timeout,
             deadline=deadline,
             sleep=sleep,
@@ -107,11 +110,10 @@ class QuickBooksBackend:
     @classmethod
     def from_options(cls, options: QuickBooksOptions) -> QuickBooksBackend:
         """Build from the validated ``accounting:`` section."""
-        assert options.token is not None
         return cls(
             url=options.url,
             realm_id=options.realm_id,
-            token=options.token.get_secret_value(),
+            auth=books_auth(options),
             item_ref=options.item_ref,
             document=options.document,
             minorversion=options.minorversion,

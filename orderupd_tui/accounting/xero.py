@@ -23,6 +23,8 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
+import httpx
+
 from orderupd_tui.accounting.apiclient import ApiClient, SleepFn, json_body
 from orderupd_tui.accounting.base import (
     AccountingError,
@@ -32,6 +34,7 @@ from orderupd_tui.accounting.base import (
     idempotency_key,
 )
 from orderupd_tui.accounting.lines import DocLine, document_lines
+from orderupd_tui.accounting.oauth import XeroTenant, books_auth
 from orderupd_tui.accounting.options import XERO_URL, XeroOptions
 from orderupd_tui.domain.order import NormalizedOrder, UnreadableField, decimal, rounded, utc
 
@@ -135,8 +138,8 @@ class XeroBackend:
     def __init__(
         self,
         *,
-        tenant_id: str,
-        token: str,
+        tenant_id: str | None = None,
+        token: str | None = None,
         account_code: str,
         contact_name: str,
         url: str = DEFAULT_URL,
@@ -146,6 +149,7 @@ class XeroBackend:
         timeout: float = 30.0,
         deadline: float = 120.0,
         sleep: SleepFn = time.sleep,
+        auth: httpx.Auth | None = None,
     ) -> None:
         self.account_code = account_code
         self.contact_name = contact_name
@@ -155,8 +159,9 @@ class XeroBackend:
         self._api = ApiClient(
             "Xero",
             f"{url.rstrip('/')}/api.xro/2.0",
-            headers={"xero-tenant-id": tenant_id},
+            headers={"xero-tenant-id": tenant_id} if tenant_id else None,
             token=token,
+            auth=auth,
             timeout=timeout,
             deadline=deadline,
             sleep=sleep,
@@ -165,11 +170,9 @@ class XeroBackend:
     @classmethod
     def from_options(cls, options: XeroOptions) -> XeroBackend:
         """Build from the validated ``accounting:`` section."""
-        assert options.token is not None
         return cls(
             url=options.url,
-            tenant_id=options.tenant_id,
-            token=options.token.get_secret_value(),
+            auth=XeroTenant(books_auth(options), options.tenant_id, options.connections_url),
             account_code=options.account_code,
             contact_name=options.contact_name,
             shipping_account_code=options.shipping_account_code,

@@ -143,7 +143,8 @@ def _read_token(response: httpx.Response, sent_at: float) -> Token:
                  str(data.get("scope") or ""))
 
 
-Fetch = Callable[[], Token]
+Fetch = Callable[[str | None], Token]
+"""Gets a live token; given the one a 401 refused, never returns that one again."""
 
 
 class RenewingAuth(httpx.Auth):
@@ -165,13 +166,15 @@ class RenewingAuth(httpx.Auth):
         self.fetches = 0
 
     def secrets(self) -> list[str]:
-        return self._secrets()
+        """The app's secrets, and the access token in use (a message must not echo it)."""
+        token = self._token
+        return [*self._secrets(), *([token.access_token] if token else [])]
 
     def current(self) -> Token:
         """A live token, fetched now if there is none."""
         with self._lock:
             if self._token is None or not self._token.alive():
-                self._token = self._fetch()
+                self._token = self._fetch(None)
                 self.fetches += 1
             return self._token
 
@@ -179,7 +182,7 @@ class RenewingAuth(httpx.Auth):
         """A token other than ``stale`` (another thread may have renewed it already)."""
         with self._lock:
             if self._token is None or self._token.access_token == stale.access_token:
-                self._token = self._fetch()
+                self._token = self._fetch(stale.access_token)
                 self.fetches += 1
             return self._token
 
@@ -196,4 +199,4 @@ class RenewingAuth(httpx.Auth):
 def client_credentials(endpoint: TokenEndpoint, **fields: str) -> Fetch:
     """Fetch by the client credentials grant (Shopify Dev Dashboard apps, Xero custom
     connections): no refresh token, a new grant each time."""
-    return lambda: endpoint.request("client_credentials", **fields)
+    return lambda stale: endpoint.request("client_credentials", **fields)

@@ -261,7 +261,7 @@ def test_a_date_offset_keeps_the_instant() -> None:
 
 
 @pytest.mark.parametrize(("settings", "message"), [
-    ({}, "accounting.tenant_id: required for the xero backend"),
+    ({}, "accounting.token: required for the xero backend (or client_id and client_secret)"),
     ({"tenant_id": "t", "token": "x", "account_code": "200"}, "accounting.contact_name"),
     ({"tenant_id": "t", "token": "x", "account_code": "200", "contact_name": "c",
       "item_ref": "1"}, "accounting.item_ref: unknown key for the xero backend"),

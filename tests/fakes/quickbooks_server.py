@@ -19,6 +19,7 @@ query index lagging behind creates), and the faults of :mod:`httpfake`.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -54,6 +55,8 @@ class QuickBooksFake(FakeApi):
         super().__init__()
         self.realm_id = realm_id
         self.token = token
+        self.accept: Callable[[str | None], bool] | None = None
+        """Also accept what this says is live (an :class:`OAuthFake`'s tokens)."""
         self.items = set(items)
         self.customers = set(customers)
         self.documents: dict[tuple[str, str], dict[str, Any]] = {}
@@ -115,8 +118,12 @@ class QuickBooksFake(FakeApi):
             if key in self.documents:
                 self.edit_in_books(*key)
 
+    def authorized(self, header: str | None) -> bool:
+        return header == f"Bearer {self.token}" or (self.accept is not None
+                                                     and self.accept(header))
+
     def handle(self, request: Request) -> Reply:
-        if request.headers.get("authorization") != f"Bearer {self.token}":
+        if not self.authorized(request.headers.get("authorization")):
             return Reply(401, {"fault": {"error": [{
                 "message": "message=AuthenticationFailed; errorCode=003200; statusCode=401",
                 "detail": "Token expired: the access token is invalid or has expired",

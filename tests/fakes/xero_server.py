@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -49,6 +50,8 @@ class XeroFake(FakeApi):
         super().__init__()
         self.tenant_id = tenant_id
         self.token = token
+        self.accept: Callable[[str | None], bool] | None = None
+        """Also accept what this says is live (an :class:`OAuthFake`'s tokens)."""
         self.invoices: dict[str, dict[str, Any]] = {}
         self.hide_new_from_queries = False
         self._hidden: set[str] = set()
@@ -106,8 +109,12 @@ class XeroFake(FakeApi):
         reply.headers["X-Rate-Limit-Problem"] = "minute"
         return reply
 
+    def authorized(self, header: str | None) -> bool:
+        return header == f"Bearer {self.token}" or (self.accept is not None
+                                                     and self.accept(header))
+
     def handle(self, request: Request) -> Reply:
-        if request.headers.get("authorization") != f"Bearer {self.token}":
+        if not self.authorized(request.headers.get("authorization")):
             return Reply(401, {"Type": None, "Title": "Unauthorized", "Status": 401,
                                "Detail": "AuthenticationUnsuccessful", "Extensions": {}})
         if request.headers.get("xero-tenant-id") != self.tenant_id:

@@ -384,7 +384,8 @@ def test_the_command_prints_one_line_and_stops_cleanly_on_a_signal() -> None:
         assert process.stdout is not None
         line = process.stdout.readline()
         match = re.fullmatch(r"demo store \(shopify\) at (http://127\.0\.0\.1:\d+) "
-                             r"token demo-token\n", line)
+                             r"token demo-token client_id (demo-app-\w+) "
+                             r"client_secret (shpss_\w+)\n", line)
         assert match, line
         response = httpx.get(match[1] + ORDERS, headers={"X-Shopify-Access-Token": "demo-token"})
         assert response.json()["orders"][0]["created_at"].endswith("+01:00")
