@@ -71,7 +71,8 @@ class TokenEndpoint:
     """POSTs form-encoded token requests to one URL and reads the answer (RFC 6749 §5).
 
     ``basic`` sends the client id and secret as HTTP Basic (Intuit, Xero);
-    otherwise they go in the body (Shopify).
+    otherwise they go in the body (Shopify), and a public client with no
+    secret (PKCE) sends its id alone.
     """
 
     def __init__(self, url: str, client_id: str, client_secret: str, *, basic: bool,
@@ -95,9 +96,11 @@ class TokenEndpoint:
         auth: httpx.Auth | httpx._client.UseClientDefault = httpx.USE_CLIENT_DEFAULT
         if self._basic:
             auth = httpx.BasicAuth(self.client_id, self._client_secret)
-        else:
+        elif self._client_secret:
             fields = {"client_id": self.client_id, "client_secret": self._client_secret,
                       **fields}
+        else:  # a public client (PKCE): it has no secret to send
+            fields = {"client_id": self.client_id, **fields}
         body = prepare_token_request(grant_type, **fields)
         sent_at = time.time()
         try:

@@ -101,8 +101,9 @@ class OAuthFake(FakeApi):
         if basic.startswith("Basic "):
             pair = base64.b64decode(basic[6:]).decode()
             return "basic" if pair == f"{self.client_id}:{self.client_secret}" else None
-        if form.get("client_id") == self.client_id and "code_verifier" in form:
-            return "public"
+        if form.get("client_id") == self.client_id and "client_secret" not in form and (
+                "code_verifier" in form or form.get("grant_type") == "refresh_token"):
+            return "public"  # PKCE: a code with its verifier, or a refresh, with no secret
         return None
 
     def _code(self, form: dict[str, str], *, public: bool) -> Reply:

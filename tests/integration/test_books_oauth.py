@@ -22,11 +22,13 @@ from pathlib import Path
 import httpx
 import pytest
 
+from orderupd_tui.db.connection import open_database
+from orderupd_tui.db.models import database
 from orderupd_tui.demo.process import DemoProcess
 from tests.fakes.oauth_server import OAuthFake
 from tests.fakes.quickbooks_server import QuickBooksFake
 from tests.fakes.xero_server import XeroFake
-from tests.integration.posting_support import demo_store, paid_ids
+from tests.integration.posting_support import database_text, demo_store, paid_ids
 from tests.integration.test_cli import EXE, json_of
 
 LIFETIME = 2.0
@@ -299,3 +301,68 @@ def test_xero_authorization_code_picks_the_tenant_from_connections(demo, tmp_pat
     assert two.returncode == 1
     assert "Demo Company" in two.stderr and "Second Org" in two.stderr
     assert "accounting.tenant_id" in two.stderr
+
+
+def test_no_token_or_secret_outside_the_credentials_file(demo, tmp_path, oauth, qbo) -> None:
+    """The secrets scan of test_posting_cli, for OAuth: errors and a crash get logged too."""
+    cli = Cli(demo, tmp_path, quickbooks(oauth, qbo))
+    runs = [cli("connect", "quickbooks", "--code", oauth.issue_code()), cli("poll")]
+    first, second, third = cli.refs(demo, 3)
+    runs.append(cli("post", first, "--yes"))
+    time.sleep(LIFETIME + 0.3)
+    runs += [cli("post", second, "--yes"), cli("poll"), cli("check-config")]
+    oauth.revoke()
+    time.sleep(LIFETIME + 0.3)
+    runs += [cli("post", third, "--yes"), cli("poll")]
+    corrupt = tmp_path / "corrupt.db"  # an unexpected error, so that the log gets written
+    corrupt.write_bytes(b"this is not a database file" * 100)
+    crash = cli("post", "--db", f"sqlite:///{corrupt}", first)
+    assert crash.returncode == 1 and "unexpected error" in crash.stderr
+    assert (tmp_path / "state" / "orderupd-tui" / "errors.log").exists()
+    no_secrets(cli, oauth, *runs, crash)
+    open_database(f"sqlite:///{tmp_path / 'orders.db'}")
+    try:
+        text = database_text()
+    finally:
+        database.close()
+    assert "posted" in text
+    assert not any(s in text for s in [oauth.client_secret, *oauth.access, *oauth.used_refresh])
+
+
+def test_a_fixed_token_still_works_and_check_config_says_it_lasts_an_hour(demo, tmp_path,
+                                                                          oauth, qbo) -> None:
+    books = {k: v for k, v in quickbooks(oauth, qbo).items()
+             if k not in ("client_id", "client_secret")}
+    cli = Cli(demo, tmp_path, {**books, "token": qbo.token})
+    check = cli("check-config")
+    assert check.returncode == 0 and "credential: fixed token" in check.stdout
+    (warning,) = check.stderr.splitlines()
+    assert "lasts an hour" in warning and qbo.token not in check.stdout + check.stderr
+    cli("poll")
+    (ref,) = cli.refs(demo, 1)
+    assert cli("post", ref, "--yes").returncode == 0
+    (tmp_path / "both").mkdir()
+    both = Cli(demo, tmp_path / "both", {**quickbooks(oauth, qbo), "token": qbo.token})
+    refused = both("check-config")
+    assert refused.returncode == 2
+    assert refused.stderr.startswith("orderupd-tui: accounting.token: give either token or")
+
+
+def test_xero_public_client_connects_with_pkce(demo, tmp_path, oauth, xero) -> None:
+    books = {k: v for k, v in xero_books(oauth, xero).items() if k != "client_secret"}
+    books["redirect_uri"] = oauth.redirect_uri = "https://app.example.com/callback"
+    cli = Cli(demo, tmp_path, books)
+    proc = cli.popen("connect", "xero")
+    url = read_until_url(proc)
+    assert url.params["code_challenge_method"] == "S256"
+    assert "offline_access" in url.params["scope"].split()
+    code = oauth.issue_code(challenge=url.params["code_challenge"])
+    assert proc.stdin is not None
+    proc.stdin.write(f"{oauth.redirect_uri}?code={code}&state={url.params['state']}\n")
+    proc.stdin.flush()
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    cli("poll")
+    (ref,) = cli.refs(demo, 1)
+    assert cli("post", ref, "--yes").returncode == 0
+    assert len(xero.invoices) == 1
