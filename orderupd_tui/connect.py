@@ -89,6 +89,8 @@ def _interactive(app: OAuthApp, store: CredentialStore, realm: str, stdin: IO[st
                 raise AccountingError(f"{app.backend}: no redirect came within "
                                       f"{WAIT / 60:.0f} minutes") from None
             if not answer:
+                if listener is not None:
+                    continue  # no terminal to paste into: the listener may still get it
                 raise AccountingError(f"{app.backend}: no redirect was pasted")
             try:
                 got_code, got_realm = read_redirect(answer, auth.state)

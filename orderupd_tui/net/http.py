@@ -176,8 +176,8 @@ class ApiHttp:
         self._retry_after = retry_after
         self._sleep = sleep
         self._log = log or logging.getLogger(__name__)
-        auth_secrets = getattr(auth, "secrets", None)
-        self.scrub = Scrubber([*secrets, *(auth_secrets() if callable(auth_secrets) else ())])
+        self._secrets = list(secrets)
+        self._auth = auth
         self._quota_lock = threading.Lock()
         self._quota_back_at = 0.0  # time.monotonic() when a 429's pause ends, for every thread
         self._client = httpx.Client(
@@ -263,6 +263,12 @@ class ApiHttp:
                                   tries, waits=waits - 1, asked=delay)
             self._hold_quota(delay, f"rate-limited on {method} {path}")
             self._sleep(delay)
+
+    def scrub(self, text: str) -> str:
+        """``text`` with every secret masked, the auth's current token included."""
+        auth_secrets = getattr(self._auth, "secrets", None)
+        extra = auth_secrets() if callable(auth_secrets) else []
+        return Scrubber([*self._secrets, *extra])(text)
 
     def _note(self, why: str, tries: int) -> None:
         if tries < self.retry.attempts:
