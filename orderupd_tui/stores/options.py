@@ -18,6 +18,7 @@ from pydantic import (
     SecretStr,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 
 from orderupd_tui.config_fields import (
@@ -186,6 +187,13 @@ class DemoOptions(HttpStoreOptions):
     @classmethod
     def _credentials(cls, token: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
         return _one_form(token, info, required=False)
+
+    @model_validator(mode="after")
+    def _shopify_only(self) -> DemoOptions:
+        if self.client_id is not None and self.speaks != "shopify":
+            raise problem("only a demo store speaking shopify has client credentials",
+                          key="client_id")
+        return self
 
 
 StoreEntry = Annotated[

@@ -85,6 +85,8 @@ CASES: list[tuple[str, str]] = [
      "stores[0].store_hash"),
     ("stores:\n  - {name: d, platform: demo, url: 'http://127.0.0.1:1', as: ebay}\n",
      "stores[0].as"),
+    ("stores:\n  - {name: d, platform: demo, url: 'http://127.0.0.1:1', as: woocommerce, "
+     "client_id: app, client_secret: s3cr3t-s3cr3t}\n", "stores[0].client_id"),
     (mals("'127.0.0.1:99999'"), "stores[0].listen"),
     (mals("8765"), "stores[0].listen"),
     (mals("'127.0.0.1:8765'", "    currency: usd\n"), "stores[0].currency"),
