@@ -18,6 +18,7 @@ import fcntl
 import json
 import os
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from orderupd_tui import paths
+from orderupd_tui.net.oauth import Fetch, Token
 
 FILE = "credentials.json"
 
@@ -126,3 +128,25 @@ class CredentialStore:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+
+
+def cached(fetch: Fetch, store: CredentialStore, key: str) -> Fetch:
+    """``fetch`` (a client credentials grant) with its tokens kept in the file under ``key``.
+
+    Every process then shares one token until it is due, instead of asking
+    for a new one each run; a token a 401 refused (``stale``) is replaced.
+    """
+
+    def shared(stale: str | None) -> Token:
+        def change(old: Stored | None) -> Stored | None:
+            if old is not None and old.access_token and old.access_token != stale \
+                    and time.time() < old.expires_at:
+                return old
+            token = fetch(stale)
+            return Stored(access_token=token.access_token, expires_at=token.expires_at)
+
+        entry = store.update(key, change)
+        assert entry is not None
+        return Token(entry.access_token, entry.expires_at)
+
+    return shared

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from orderupd_tui import paths
 from orderupd_tui.config import StoreSettings
+from orderupd_tui.credentials import CredentialStore
 from orderupd_tui.stores.base import StoreClient
 from orderupd_tui.stores.bigcommerce import BigCommerceClient
 from orderupd_tui.stores.demo import DEFAULT_TOKEN, client_options
@@ -36,6 +37,7 @@ def make_client(store: StoreSettings) -> StoreClient:
     if platform == "shopify":
         return ShopifyClient(store.name, o["url"], o.get("token"), o.get("api_version", "2025-07"),
                              client_id=o.get("client_id"), client_secret=o.get("client_secret"),
+                             credentials=CredentialStore() if o.get("client_id") else None,
                              **limits)
     if platform == "woocommerce":
         return WooCommerceClient(store.name, o["url"], o["consumer_key"], o["consumer_secret"],

@@ -37,6 +37,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from orderupd_tui.credentials import CredentialStore
 from orderupd_tui.domain.order import (
     Address,
     LineItem,
@@ -94,6 +95,7 @@ class ShopifyClient(HttpStoreClient):
         *,
         client_id: str | None = None,
         client_secret: str | None = None,
+        credentials: CredentialStore | None = None,
         page_size: int = MAX_PAGE,
         timeout: float = 30.0,
         deadline: float = DEFAULT_DEADLINE,
@@ -105,7 +107,8 @@ class ShopifyClient(HttpStoreClient):
         self._http = JsonHttp(
             name,
             url.rstrip("/"),
-            auth=shopify_auth(url, token, client_id, client_secret, timeout=timeout),
+            auth=shopify_auth(url, token, client_id, client_secret, timeout=timeout,
+                              shared=(credentials, name) if credentials else None),
             auth_hint="check the token (or the app's client_id and client_secret)",
             timeout=timeout,
             deadline=deadline,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import time
@@ -101,6 +102,12 @@ def test_the_cli_polls_with_client_credentials_and_shows_no_secret(tmp_path: Pat
         poll = run("poll")
         assert poll.returncode == 0, poll.stderr
         assert "50 new" in poll.stdout
+        again = run("poll")  # another process shares the token kept in credentials.json
+        assert again.returncode == 0, again.stderr
+        assert token_requests(demo) == 1
+        credentials = tmp_path / "state" / "orderupd-tui" / "credentials.json"
+        assert stat.S_IMODE(credentials.stat().st_mode) == 0o600
+        assert client["client_secret"] not in credentials.read_text()
         demo.control.revoke_client()
         refused = run("poll")
         assert refused.returncode == 1
