@@ -89,9 +89,8 @@ def _token_error(app: OAuthApp, exc: TokenRefused | TokenEndpointError) -> Accou
     return AccountingError(f"{app.backend}: could not get an access token: {exc}")
 
 
-def stored_tokens(app: OAuthApp, store: CredentialStore) -> Fetch:
+def stored_tokens(app: OAuthApp, store: CredentialStore, endpoint: TokenEndpoint) -> Fetch:
     """Access tokens from the credentials file, refreshed there under its lock when due."""
-    endpoint = app.endpoint()
 
     def fetch(stale: str | None) -> Token:
         def change(old: Stored | None) -> Stored | None:
@@ -119,9 +118,8 @@ def _keep(old: Stored, token: Token) -> Stored:
                    refresh_obtained_at=time.time() if rotated else old.refresh_obtained_at)
 
 
-def client_credentials(app: OAuthApp) -> Fetch:
+def client_credentials(app: OAuthApp, endpoint: TokenEndpoint) -> Fetch:
     """Xero custom connections: a new grant whenever the token is due, nothing stored."""
-    endpoint = app.endpoint()
 
     def fetch(stale: str | None) -> Token:
         try:
@@ -136,8 +134,8 @@ def client_credentials(app: OAuthApp) -> Fetch:
     return fetch
 
 
-def renewing(fetch: Fetch, app: OAuthApp) -> RenewingAuth:
-    return RenewingAuth(fetch, secrets=lambda: [app.client_secret or ""])
+def renewing(fetch: Fetch, app: OAuthApp, endpoint: TokenEndpoint) -> RenewingAuth:
+    return RenewingAuth(fetch, secrets=lambda: [app.client_secret or ""], close=endpoint.close)
 
 
 def app_of(options: Any) -> OAuthApp | None:
@@ -155,9 +153,10 @@ def books_auth(options: Any, store: CredentialStore | None = None) -> RenewingAu
     app = app_of(options)
     if app is None:
         return bearer(options.token.get_secret_value())
+    endpoint = app.endpoint()
     if getattr(options, "grant", "authorization_code") == "client_credentials":
-        return renewing(client_credentials(app), app)
-    return renewing(stored_tokens(app, store or CredentialStore()), app)
+        return renewing(client_credentials(app, endpoint), app, endpoint)
+    return renewing(stored_tokens(app, store or CredentialStore(), endpoint), app, endpoint)
 
 
 class XeroTenant(httpx.Auth):
@@ -171,6 +170,10 @@ class XeroTenant(httpx.Auth):
 
     def secrets(self) -> list[str]:
         return self._inner.secrets()
+
+    def close(self) -> None:
+        if isinstance(self._inner, RenewingAuth):
+            self._inner.close()
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         if self._tenant is None:
@@ -262,7 +265,11 @@ def exchange_code(app: OAuthApp, store: CredentialStore, code: str, *, realm_id:
     if code_verifier:
         fields["code_verifier"] = code_verifier
     try:
-        token = app.endpoint().request("authorization_code", **fields)
+        endpoint = app.endpoint()
+        try:
+            token = endpoint.request("authorization_code", **fields)
+        finally:
+            endpoint.close()
     except (TokenRefused, TokenEndpointError) as exc:
         raise AccountingError(f"{app.backend}: the authorization code was refused ({exc})"
                               ) from None
@@ -272,7 +279,11 @@ def exchange_code(app: OAuthApp, store: CredentialStore, code: str, *, realm_id:
 def import_refresh_token(app: OAuthApp, store: CredentialStore, refresh_token: str) -> Stored:
     """Prove a refresh token obtained elsewhere by refreshing it, and store what came back."""
     try:
-        token = app.endpoint().request("refresh_token", refresh_token=refresh_token)
+        endpoint = app.endpoint()
+        try:
+            token = endpoint.request("refresh_token", refresh_token=refresh_token)
+        finally:
+            endpoint.close()
     except (TokenRefused, TokenEndpointError) as exc:
         raise AccountingError(f"{app.backend}: the refresh token was refused ({exc})") from None
     if token.refresh_token is None:

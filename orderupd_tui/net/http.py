@@ -291,3 +291,6 @@ class ApiHttp:
 
     def close(self) -> None:
         self._client.close()
+        close_auth = getattr(self._auth, "close", None)
+        if callable(close_auth):
+            close_auth()

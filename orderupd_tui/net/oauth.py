@@ -159,14 +159,20 @@ class RenewingAuth(httpx.Auth):
 
     def __init__(self, fetch: Fetch, *, header: str = "Authorization",
                  template: str = "Bearer {token}", secrets: Callable[[], list[str]] = list,
-                 ) -> None:
+                 close: Callable[[], None] | None = None) -> None:
         self._fetch = fetch
+        self._close = close
         self._header = header
         self._template = template
         self._secrets = secrets
         self._lock = threading.Lock()
         self._token: Token | None = None
         self.fetches = 0
+
+    def close(self) -> None:
+        """Release the token endpoint's connections (the HTTP layer calls this on close)."""
+        if self._close is not None:
+            self._close()
 
     def secrets(self) -> list[str]:
         """The app's secrets, and the access token in use (a message must not echo it)."""

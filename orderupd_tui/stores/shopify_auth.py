@@ -38,4 +38,5 @@ def shopify_auth(url: str, token: str | None, client_id: str | None,
     if shared is not None:
         store, name = shared
         fetch = cached(fetch, store, f"store:{name}:{client_id}")
-    return RenewingAuth(fetch, header=HEADER, template="{token}", secrets=endpoint.secrets)
+    return RenewingAuth(fetch, header=HEADER, template="{token}", secrets=endpoint.secrets,
+                        close=endpoint.close)
