@@ -103,6 +103,13 @@ def _seconds(value: Any) -> float:
     return seconds
 
 
+def _page_count(value: Any) -> int:
+    count = number(value)
+    if count is None or not count.is_integer() or not 1 <= count <= 10_000_000:
+        raise problem("expected a whole number of pages from 1 to 10000000")
+    return int(count)
+
+
 def _http_url(value: Any) -> str:
     text = _text(value).strip()
     try:
@@ -197,6 +204,7 @@ Secret = Annotated[SecretStr, BeforeValidator(_secret)]
 Ref = Annotated[str, BeforeValidator(_ref)]
 """An id in the books (``realm_id``, ``item_ref``): a string, or a number YAML left unquoted."""
 Seconds = Annotated[float, BeforeValidator(_seconds)]
+PageCount = Annotated[int, BeforeValidator(_page_count)]
 """A finite number of seconds above 0."""
 HttpUrl = Annotated[str, BeforeValidator(_http_url)]
 """An http(s) URL with a valid host and port, and no credentials in it."""

@@ -58,9 +58,9 @@ from orderupd_tui.stores.base import Page, RemoteOrder, StoreClient, StoreError
 SAFETY_MARGIN = timedelta(minutes=5)
 #: A store clock further than this from ours is reported (once a poll).
 CLOCK_SKEW = timedelta(minutes=10)
-#: The most pages one poll reads of one store: far more than a first import of a million
-#: orders needs (4,000 of Shopify's, 10,000 of WooCommerce's), and still an end to a listing
-#: that never ends.
+#: The most pages one poll reads of one store, unless its ``max_pages`` says otherwise: far
+#: more than a first import of a million orders needs (4,000 of Shopify's, 10,000 of
+#: WooCommerce's), and still an end to a listing that never ends.
 MAX_PAGES = 20_000
 
 ProgressFn = Callable[[str, int, int], None]
@@ -136,7 +136,9 @@ def _poll_store(session: Session, name: str, progress: ProgressFn | None) -> Sto
     try:
         with lease.heartbeat(), _first_import(session):
             client = session.client(name)
-            since = result.cursor or session.settings.store(name).since
+            settings = session.settings.store(name)
+            since = result.cursor or settings.since
+            max_pages = int(settings.options.get("max_pages", MAX_PAGES))
             intake = _Intake(setaside.open_keys(row))
             newest: datetime | None = None
             clock: datetime | None = None
@@ -149,9 +151,9 @@ def _poll_store(session: Session, name: str, progress: ProgressFn | None) -> Sto
                     # pages were read may be older than the last page's clock.
                     clock = listing.clock
                     now = datetime.now(UTC)
-                if pages > MAX_PAGES:
-                    raise StoreError(f"store {name!r} was still sending pages after {MAX_PAGES}: "
-                                     "the listing stopped there, the cursor stays")
+                if pages > max_pages:
+                    raise StoreError(f"store {name!r} was still sending pages after {max_pages} "
+                                     "(max_pages): the listing stopped there, the cursor stays")
                 page_newest = _store_page(session, row, page, result, intake)
                 if page_newest is not None:
                     newest = page_newest if newest is None else max(newest, page_newest)

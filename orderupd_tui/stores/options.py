@@ -26,6 +26,7 @@ from orderupd_tui.config_fields import (
     HttpUrl,
     Listen,
     Name,
+    PageCount,
     Seconds,
     Secret,
     Since,
@@ -77,6 +78,9 @@ class StoreOptions(BaseModel):
     name: Name
     platform: str
     since: Since = None
+    max_pages: PageCount = 20_000
+    """The most pages one poll reads of this store: an end to a listing that never ends,
+    far past what a first import of a million orders needs."""
 
     def secrets(self) -> list[str]:
         """The credentials this entry holds, for scrubbers and leak scans."""

@@ -40,6 +40,8 @@ class HostileStore:
         self.date: str | None = None
         #: Shopify: a ``rel="next"`` link back to the same page, forever.
         self.loop_link = False
+        #: With ``loop_link``: a new cursor every time, so no repeat ever shows.
+        self.fresh_links = False
         #: Seconds between bytes of every answer's body (0: all at once).
         self.drip = 0.0
         self.requests: list[str] = []
@@ -109,7 +111,8 @@ class HostileStore:
                           or _updated(o) >= since]  # type: ignore[operator]
             headers = {}
             if self.loop_link:
-                headers["Link"] = (f'<{self.url}{path}?limit=250&page_info=same-page>; '
+                cursor = f"page-{len(self.requests)}" if self.fresh_links else "same-page"
+                headers["Link"] = (f'<{self.url}{path}?limit=250&page_info={cursor}>; '
                                    'rel="next"')
             return 200, {"orders": orders}, headers
         if self.platform == "woocommerce":

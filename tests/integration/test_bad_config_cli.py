@@ -77,6 +77,9 @@ CASES: list[tuple[str, str]] = [
     (store(colour="red"), "stores[0].colour"),
     (store(deadline=".nan"), "stores[0].deadline"),
     (store(timeout="0"), "stores[0].timeout"),
+    (store(max_pages="0"), "stores[0].max_pages"),
+    (store(max_pages="2.5"), "stores[0].max_pages"),
+    (store(max_pages=".inf"), "stores[0].max_pages"),
     (GOOD + STORE, "stores[1].name"),
     ("stores:\n  - {name: w, platform: woocommerce, url: 'https://w.example', consumer_key: "
      "ck_0123456789, consumer_secret: cs_0123456789, query_string_auth: 'yes'}\n",

@@ -56,19 +56,19 @@ def poll_of(db_url: str, tmp_path: Path) -> Iterator[Callable[[HostileStore], Se
     """A session polling one hostile store into this test's database."""
     opened: list[Session] = []
 
-    def make(store: HostileStore) -> Session:
+    def make(store: HostileStore, **options: Any) -> Session:
         settings = parse({
             "database": db_url,
             "poll_interval": 0,
             "stores": [{"name": "odd", "platform": store.platform, "since": "2020-01-01",
-                        **store.store_options()}],
+                        **store.store_options(), **options}],
             "accounting": {"backend": "none"},
         }, base=tmp_path, label="test.yaml")
         session = Session(settings)
         opened.append(session)
         return session
 
-    yield make
+    yield make  # type: ignore[misc]
     for session in opened:
         session.close()
 
@@ -220,6 +220,31 @@ def test_a_looping_link_stops_the_listing_with_one_line(shop, poll_of):
     assert "already sent" in error and "\n" not in error
     assert len([r for r in shop.requests if "orders.json" in r]) == 2
     assert Order.select().count() == 3  # what was read is kept; the cursor stays
+    assert Store.get(Store.name == "odd").cursor is None
+
+
+def test_a_listing_past_max_pages_stops_with_one_line(shop, poll_of):
+    shop.orders = shopify_orders(3)
+    shop.loop_link = True
+    shop.fresh_links = True  # a new cursor each page: only the cap can end it
+    session = poll_of(shop, max_pages=5)
+    (result,) = sync.poll_once(session)
+    (error,) = result.errors
+    assert "after 5 (max_pages)" in error
+    asked = len([r for r in shop.requests if "orders.json" in r])
+    assert 6 <= asked <= 8  # the cap, plus the pages read ahead while the last was stored
+
+
+def test_a_store_that_drips_its_answer_fails_at_the_deadline(shop, poll_of):
+    shop.orders = shopify_orders(2)
+    shop.drip = 0.2  # a byte every 0.2 s: each read is quick, the whole answer takes hours
+    session = poll_of(shop, deadline=2, timeout=1)
+    start = time.monotonic()
+    (result,) = sync.poll_once(session)
+    took = time.monotonic() - start
+    (error,) = result.errors
+    assert "\n" not in error and "odd" in error
+    assert took < 60, took  # bounded by the deadline (and its retries), not by the store
     assert Store.get(Store.name == "odd").cursor is None
 
 
