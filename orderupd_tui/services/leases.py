@@ -12,9 +12,11 @@ killed ``poll --watch`` without a pause.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,6 +24,8 @@ from datetime import datetime, timedelta
 
 from orderupd_tui.db.models import Store, as_utc, database, db_time, utcnow
 from orderupd_tui.stores.base import StoreError
+
+log = logging.getLogger(__name__)
 
 #: How long a lease lasts without renewal.
 LEASE = timedelta(seconds=60)
@@ -119,25 +123,17 @@ class Lease:
 
     @contextmanager
     def heartbeat(self) -> Iterator[None]:
-        """Renew the lease from a thread while the body runs, however long one request takes."""
-        stop = threading.Event()
-
-        def beat() -> None:
-            try:
-                while not stop.wait(HEARTBEAT.total_seconds()):
-                    if not self._extend():
-                        self._lost.set()
-                        return
-            finally:
-                database.close()  # this thread's own connection
-
-        thread = threading.Thread(target=beat, name=f"lease-{self.store}", daemon=True)
-        thread.start()
+        """Renew the lease from the heartbeat thread while the body runs, however long."""
+        _HEARTBEAT.hold(self)
         try:
             yield
         finally:
-            stop.set()
-            thread.join()
+            _HEARTBEAT.release(self)
+
+    def beat(self) -> None:
+        """One renewal by the heartbeat thread; a lease taken over is marked lost."""
+        if not self._extend():
+            self._lost.set()
 
     def finish(self, *, cursor: datetime | None = None, error: str | None = None,
                warning: str | None = None) -> bool:
@@ -152,3 +148,47 @@ class Lease:
             values[Store.last_error] = error
         return bool(Store.update(values).where(
             (Store.name == self.store) & (Store.lease_owner == self.owner)).execute())
+
+
+class _Heartbeat:
+    """One thread per process renews every lease the process holds, every :data:`HEARTBEAT`.
+
+    Started with the first lease and kept: a poll every few seconds would
+    otherwise pay for a thread start each time.  It opens its own database
+    connection for each round and closes it after, so it holds none between.
+    """
+
+    def __init__(self) -> None:
+        self._held: set[Lease] = set()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def hold(self, lease: Lease) -> None:
+        with self._lock:
+            self._held.add(lease)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="lease-heartbeat",
+                                                daemon=True)
+                self._thread.start()
+
+    def release(self, lease: Lease) -> None:
+        with self._lock:
+            self._held.discard(lease)
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(HEARTBEAT.total_seconds())
+            with self._lock:
+                held = list(self._held)
+            if not held:
+                continue
+            try:
+                for lease in held:
+                    lease.beat()
+            except Exception:  # the database away for a moment: the poll itself will say so
+                log.warning("could not renew a poll lease", exc_info=True)
+            finally:
+                database.close()
+
+
+_HEARTBEAT = _Heartbeat()

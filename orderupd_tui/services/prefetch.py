@@ -5,6 +5,8 @@ page, the bytes cross the network) and storing what came (SQLite and
 PostgreSQL release the GIL while they write).  Running the listing one page
 ahead in a thread overlaps the two; a first import was bound by their sum.
 At most :data:`AHEAD` pages wait in memory, so a fast store cannot flood us.
+A listing whose first page is short (the few orders a routine poll re-reads)
+is read on without a thread: starting one would cost more than it saves.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from orderupd_tui.stores.base import Page, StoreClient
 
 #: Pages read ahead of the one being stored.
 AHEAD = 1
+#: A first page with fewer orders than this is not worth a thread for the rest.
+WORTH_A_THREAD = 50
 
 _DONE = object()
 
@@ -39,10 +43,22 @@ class Prefetched:
         self._pages: queue.Queue[Any] = queue.Queue(maxsize=AHEAD)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._read, name="poll-prefetch", daemon=True)
+        self._listing: Iterator[Page] = iter(())
 
     def __iter__(self) -> Iterator[Page]:
+        listing = self._client.changed_since(self._since)
+        first = next(listing, None)
+        if first is None:
+            return
+        self.clock = self._client.store_clock()
+        if len(first.orders) + len(first.unreadable) < WORTH_A_THREAD:
+            yield first
+            yield from listing
+            return
+        self._listing = listing
         self._thread.start()
         try:
+            yield first
             while True:
                 item = self._pages.get()
                 if item is _DONE:
@@ -55,11 +71,9 @@ class Prefetched:
             self._thread.join()
 
     def _read(self) -> None:
-        listing = self._client.changed_since(self._since)
+        listing = self._listing
         try:
-            for number, page in enumerate(listing, 1):
-                if number == 1:
-                    self.clock = self._client.store_clock()
+            for page in listing:
                 if not self._hand_over(page):
                     return
             self._hand_over(_DONE)
