@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 EXE = shutil.which("orderupd-tui", path=str(Path(sys.executable).parent))
-SECRET = "shpat_0123456789abcdef"
+SECRET = "made-up-test-token-abcdef"
 
 STORE = f"""\
   - name: main

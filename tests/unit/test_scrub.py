@@ -6,7 +6,7 @@ from orderupd_tui.scrub import Scrubber, scrub
 
 
 def test_a_plausible_secret_is_masked_wherever_it_appears() -> None:
-    secret = "shpat_0123456789"
+    secret = "made-up-token-0123"
     assert scrub(f"token={secret}&x=1 and again{secret}", [secret]) == "token=***&x=1 and again***"
 
 
