@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -33,6 +34,13 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     base = os.environ.get("ORDERUPD_TEST_PG_URL")
     if not base:
         pytest.skip("ORDERUPD_TEST_PG_URL is not set: the PostgreSQL run needs a server")
+    with pg_schema(base) as url:
+        yield url
+
+
+@contextmanager
+def pg_schema(base: str) -> Iterator[str]:
+    """A URL for a new PostgreSQL schema of its own on ``base``'s server, dropped after."""
     import psycopg2
 
     schema = f"t_{uuid.uuid4().hex[:12]}"

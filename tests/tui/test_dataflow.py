@@ -13,7 +13,6 @@ import os
 import shutil
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ from orderupd_tui.services.session import Session
 from orderupd_tui.tui.app import OrderApp
 from orderupd_tui.tui.screens.main import MainScreen
 from orderupd_tui.tui.widgets.table import PLACEHOLDER, VirtualTable
+from tests.conftest import pg_schema
 from tests.fakes.delay_proxy import DelayProxy
 from tests.tui.conftest import change_orders, make_settings, quiet
 
@@ -87,20 +87,8 @@ def pg_schema_url() -> Iterator[str]:
     base = os.environ.get("ORDERUPD_TEST_PG_URL")
     if not base:
         pytest.skip("ORDERUPD_TEST_PG_URL is not set: a held network needs the PostgreSQL run")
-    import psycopg2
-
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = psycopg2.connect(base)
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f"CREATE SCHEMA {schema}")
-    sep = "&" if "?" in base else "?"
-    try:
-        yield f"{base}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.cursor() as cur:
-            cur.execute(f"DROP SCHEMA {schema} CASCADE")
-        admin.close()
+    with pg_schema(base) as url:
+        yield url
 
 
 async def test_keys_are_handled_and_placeholders_drawn_while_a_page_is_held(
