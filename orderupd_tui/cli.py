@@ -187,7 +187,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _unexpected()
 
 
+#: Why the full-screen app will not start: said before anything (demo, database, lock) is.
+NOT_A_TERMINAL = "not a terminal (use ssh -t, or a headless verb)"
+
+
+def _on_a_terminal() -> bool:
+    """Keys come on stdin, Textual draws on stderr, and stdout must not be a pipe either.
+
+    ``ssh host orderupd-tui`` without ``-t``, or ``</dev/null``, would otherwise run
+    a screen nobody sees: escape codes down a pipe, a demo lock held, a process
+    spinning on a closed input.
+    """
+    return all(stream is not None and stream.isatty()
+               for stream in (sys.stdin, sys.stdout, sys.stderr))
+
+
 def _dispatch(args: argparse.Namespace) -> int:
+    if args.verb is None and not _on_a_terminal():
+        raise UsageError(NOT_A_TERMINAL)
     if args.verb == "demo-server":
         from orderupd_tui.demo.server import main as demo_main
 

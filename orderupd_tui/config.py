@@ -28,7 +28,14 @@ from orderupd_tui import paths
 from orderupd_tui.accounting.base import AccountingConfigError, make_backend
 from orderupd_tui.accounting.options import BACKENDS, ON_RESET, AccountingEntry, BackendOptions
 from orderupd_tui.config_errors import first_problem
-from orderupd_tui.config_fields import STRICT, kind_of, number, problem, valid_host
+from orderupd_tui.config_fields import (
+    STRICT,
+    ThemeName,
+    kind_of,
+    number,
+    problem,
+    valid_host,
+)
 from orderupd_tui.domain.changes import CHANGE_KINDS
 from orderupd_tui.domain.rules import ACTIONS, Rule
 from orderupd_tui.stores.options import DEMO_SPEAKS, PLATFORMS, StoreEntry, StoreOptions
@@ -94,6 +101,8 @@ class Settings:
     accounting: AccountingSettings
     keys: Mapping[str, str]
     source: Path | None = None
+    #: The app's theme when the config sets one; else the one last chosen in the app is used.
+    theme: str | None = None
 
     def store(self, name: str) -> StoreSettings:
         for store in self.stores:
@@ -190,6 +199,7 @@ def parse(
                                       model=model.accounting),
         keys=dict(model.keys),
         source=source,
+        theme=model.theme,
     )
 
 
@@ -390,6 +400,7 @@ class ConfigModel(BaseModel):
         default_factory=_Updates)
     accounting: AccountingEntry
     keys: Annotated[dict[str, str], BeforeValidator(_keys)] = Field(default_factory=dict)
+    theme: ThemeName = None
 
     @field_validator("database", mode="before")
     @classmethod

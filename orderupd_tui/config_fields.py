@@ -188,6 +188,21 @@ def one_of(choices: Sequence[str], *, phrase: str = "must be one of {choices}, n
     return check
 
 
+THEMES = ("textual-dark", "textual-light", "nord", "gruvbox", "catppuccin-mocha", "dracula",
+          "tokyo-night", "monokai", "flexoki", "catppuccin-latte", "catppuccin-frappe",
+          "catppuccin-macchiato", "solarized-light", "solarized-dark", "rose-pine",
+          "rose-pine-moon", "rose-pine-dawn", "atom-one-dark", "atom-one-light", "ansi-dark",
+          "ansi-light")
+"""Textual's built-in themes, named here because only ``tui/`` imports textual; a test
+checks this list against the installed Textual's."""
+
+_theme = one_of(THEMES, phrase="unknown theme {value!r}: use one of {choices}")
+
+
+def _optional_theme(value: Any) -> str | None:
+    return None if value is None else _theme(value)
+
+
 def path_against_base(value: str, info: ValidationInfo) -> str:
     """A path relative to the config file's folder (``context["base"]``), made absolute."""
     path = Path(value).expanduser()
@@ -213,6 +228,8 @@ Listen = Annotated[str, BeforeValidator(_listen)]
 """``HOST:PORT`` with a port from 1 to 65535."""
 Since = Annotated[datetime | None, BeforeValidator(_since)]
 """A date or time (aware UTC when no zone is given)."""
+ThemeName = Annotated[str | None, BeforeValidator(_optional_theme)]
+"""One of :data:`THEMES`, or None (empty) for the one last chosen in the app."""
 
 
 def secret_values(*values: SecretStr | None) -> list[str]:

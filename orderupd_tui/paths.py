@@ -22,3 +22,8 @@ def data_dir() -> Path:
 def state_dir() -> Path:
     """Logs of unexpected errors, so the user sees one line and the detail is kept."""
     return Path(platformdirs.user_state_dir(APP, appauthor=False))
+
+
+def app_state_file() -> Path:
+    """What the app remembers between runs (the theme chosen in it); never the user's YAML."""
+    return data_dir() / "app-state.json"

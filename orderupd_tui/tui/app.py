@@ -14,6 +14,12 @@ inbox's queries, the shared status) in their constructors.
 
 Polls and batches share the store connectors, so they take turns through
 one lock; the interface stays responsive while either waits.
+
+The theme: the config's ``theme:`` when it sets one, else the one last
+chosen in the app (``t`` or the palette; saved under the user data dir by
+``tui.saved``), else Textual's default.  The config wins because it is what
+the user wrote down on purpose; a choice made in the app is still saved, and
+is used once the config no longer names a theme.
 """
 
 from __future__ import annotations
@@ -29,9 +35,12 @@ from typing import ClassVar
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.color import Color
 from textual.screen import Screen
+from textual.theme import Theme
 from textual.timer import Timer
 
+from orderupd_tui import paths
 from orderupd_tui.config import Settings
 from orderupd_tui.domain.states import REVIEW, Action, ExitCode, OnReset
 from orderupd_tui.errorlog import log_unexpected
@@ -44,6 +53,7 @@ from orderupd_tui.stores.base import StoreError
 from orderupd_tui.stores.mals import MalsReceiver
 from orderupd_tui.stores.registry import make_receivers
 from orderupd_tui.tui.context import Context, in_background
+from orderupd_tui.tui.contrast import midway
 from orderupd_tui.tui.messages import (
     ActionRequested,
     BatchDone,
@@ -62,6 +72,7 @@ from orderupd_tui.tui.messages import (
     StoresLoaded,
     TargetsReady,
 )
+from orderupd_tui.tui.saved import save_theme, saved_theme
 from orderupd_tui.tui.screens.confirm import ConfirmScreen, PostConfirmScreen, plural
 from orderupd_tui.tui.screens.detail import DetailScreen
 from orderupd_tui.tui.screens.errors import ErrorsScreen
@@ -88,7 +99,7 @@ class OrderApp(App[int]):
     TITLE = "orderupd-tui"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("question_mark", "help", "Help", id="help"),
-        Binding("s", "poll", "Sync", id="poll"),
+        Binding("s", "poll", "Poll", id="poll"),
         Binding("q", "quit", "Quit", id="quit"),
         Binding("t", "change_theme", "Theme", show=False, id="theme"),
         Binding("ctrl+p", "command_palette", "Commands", show=False, priority=True,
@@ -103,7 +114,10 @@ class OrderApp(App[int]):
         clock: Callable[[], datetime] | None = None,
         cursor_blink: bool = True,
         watch_every: float = WATCH_EVERY,
+        theme_file: Path | None = None,
     ) -> None:
+        """``theme_file`` is where a theme chosen in the app is saved and read back (None:
+        neither, as in tests that do not ask for it)."""
         super().__init__()
         self.session = session
         self.settings: Settings = session.settings
@@ -124,11 +138,18 @@ class OrderApp(App[int]):
         self._watch: ChangeWatch | None = None
         if demo:
             self.sub_title = "demo"
+        self.theme_file = theme_file
+        self._theme_lock = threading.Lock()
+        chosen = self.settings.theme or (saved_theme(theme_file) if theme_file else None)
+        if chosen in self.available_themes:  # a saved name a newer Textual dropped is ignored
+            self.theme = chosen
+        self._saved_theme = self.theme
 
     def get_default_screen(self) -> Screen[None]:
         return MainScreen(self.context)
 
     def on_mount(self) -> None:
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
         self._apply_keymap()
         self._start_receivers()
         # After the first frame: the panes' rows are read first.
@@ -195,6 +216,37 @@ class OrderApp(App[int]):
             self.notify(f"keys: no action named {', '.join(unknown)} (see ? for the names)",
                         severity="warning", timeout=10)
         self.set_keymap({k: v for k, v in keymap.items() if k in known})
+
+    # -- theme --------------------------------------------------------------------------
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        """``$pending-foreground``: pending rows' text, midway in contrast between the theme's
+        text and its background (``tui.contrast``); the terminal's own in ANSI themes."""
+        colours = self.current_theme.to_color_system().generate()
+        text, background = colours["foreground"], colours["surface"]
+        if "ansi" in text or "ansi" in background:
+            return {"pending-foreground": text}
+        return {"pending-foreground": midway(Color.parse(text), Color.parse(background)).hex}
+
+    def _theme_changed(self, theme: Theme) -> None:
+        """Save a theme chosen in the app (in a worker: a file write may wait on a disk)."""
+        if self.theme_file is None or theme.name == self._saved_theme:
+            return
+        self._saved_theme = theme.name
+        if self.settings.theme and theme.name != self.settings.theme:
+            self.notify(f"theme {theme.name} saved; the config's theme: {self.settings.theme} "
+                        "still applies at the next start", timeout=6)
+        self.run_worker(self._save_theme, thread=True, group="theme", exit_on_error=False)
+
+    def _save_theme(self) -> None:
+        """Write the current theme; under a lock, so the last one chosen is the one kept."""
+        assert self.theme_file is not None
+        with self._theme_lock:
+            try:
+                save_theme(self.theme_file, self.theme)
+            except OSError as exc:
+                self.call_from_thread(self.notify, f"could not save the theme: {exc}",
+                                      severity="warning")
 
     # -- status -------------------------------------------------------------------------
 
@@ -513,6 +565,6 @@ def named(lines: list[str]) -> str:
 def run_app(settings: Settings, demo: bool = False) -> int:
     """Open the session and run the app until the reviewer quits; returns the exit code."""
     with Session(settings) as session:
-        app = OrderApp(session, demo=demo)
+        app = OrderApp(session, demo=demo, theme_file=paths.app_state_file())
         app.run()
     return app.return_code or ExitCode.OK

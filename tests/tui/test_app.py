@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 from rich.console import Console
+from textual.color import Color
 from textual.command import CommandPalette
 from textual.pilot import Pilot
 
@@ -127,7 +128,8 @@ async def test_pending_rows_are_dimmed_with_a_glyph_and_cancelled_rows_distinct(
             assert row.pending
             strip = inbox.render_line(position + 1)
             assert strip.text.lstrip().startswith(PENDING_GLYPH)
-            assert any(seg.style and seg.style.dim for seg in strip)
+            pending_colour = Color.parse(app.get_css_variables()["pending-foreground"])
+            assert any(seg.style and seg.style.color == pending_colour.rich_color for seg in strip)
         assert "pending 2" in counts(app)
         for order in cancelled:
             ref = f"main:{order['order_number']}"
@@ -746,7 +748,7 @@ async def test_the_command_palette_offers_every_action(session: Session) -> None
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         titles = {c.title for c in app.get_system_commands(main_of(app))}
-        for wanted in ("Refresh", "Mark", "Filter", "Open", "Sync", "Help", "Quit", "Theme",
+        for wanted in ("Refresh", "Mark", "Filter", "Open", "Poll", "Help", "Quit", "Theme",
                        "Next sort column", "Reverse sort", "Mark all shown", "Post"):
             assert wanted in titles
         await pilot.press("ctrl+p")
@@ -773,7 +775,7 @@ async def test_the_footer_greys_out_keys_that_do_not_apply(session: Session) -> 
         assert footer_keys["post"].has_class("-disabled")  # an update's order is never postable
 
 
-@pytest.mark.parametrize("keys", [["q"], ["question_mark", "q"]])
+@pytest.mark.parametrize("keys", [["q"], ["question_mark", "q", "q"]])  # q closes help first
 async def test_q_quits_with_code_0(session: Session, keys: list[str]) -> None:
     app = app_for(session)
     async with app.run_test(size=SIZE) as pilot:

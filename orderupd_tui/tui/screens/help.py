@@ -1,7 +1,9 @@
 """``?``: every key of every screen, as currently bound (the user's keymap applied).
 
 Built from the same ``Binding`` objects the Footer and the command palette
-read, so the three never disagree.
+read, so the three never disagree.  ``q`` closes the help rather than
+quitting: someone who opened it to look a key up expects to get back to
+where they were, as ``q`` leaves the detail and errors screens.
 """
 
 from __future__ import annotations
@@ -28,6 +30,16 @@ LEGEND = (
     ("INV-…", "Accounting shows the document a posted order is in"),
 )
 
+#: The team's rule for marks and filters, as the help states it (the binding ids name the keys,
+#: so a keymap that moves them is followed).
+MARKS = (
+    (None, "Marks survive a filter change: the count line shows marked N (M hidden) "
+           "for marked orders the filter hides."),
+    (None, "Every confirmation names every order it will touch, hidden ones included."),
+    ("clear", "clears the filter, then the marks"),
+    ("unmark_all", "unmarks all"),
+)
+
 
 def effective(binding: Binding, keymap: Mapping[str, str]) -> Binding:
     """The binding as the user's keymap rebinds it."""
@@ -40,11 +52,15 @@ class HelpScreen(ModalScreen[None]):
     """A scrollable list of keys, by screen, and what the glyphs mean."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,question_mark", "dismiss", "Close help", id="close_help"),
-        # A modal hides the app's own keys; q quits from here too (same id, same keymap entry).
-        Binding("q", "app.quit", "Quit", id="quit"),
+        # q too: the app's own q (quit) would otherwise reach through the modal.
+        Binding("escape,question_mark,q", "dismiss", "Close help", id="close_help"),
         Binding("down,j", "scroll('down')", "Scroll down", show=False, id="help_down"),
         Binding("up,k", "scroll('up')", "Scroll up", show=False, id="help_up"),
+        Binding("pagedown,space", "scroll('page_down')", "Page down", show=False,
+                id="help_page_down"),
+        Binding("pageup", "scroll('page_up')", "Page up", show=False, id="help_page_up"),
+        Binding("home,g", "scroll('home')", "Top of the help", show=False, id="help_top"),
+        Binding("end,G", "scroll('end')", "End of the help", show=False, id="help_end"),
     ]
 
     DEFAULT_CSS = """
@@ -77,14 +93,17 @@ class HelpScreen(ModalScreen[None]):
         for title, bindings in self.sections:
             table.add_row(Text(title, style="bold underline"), "")
             for binding in bindings:
-                shown = effective(binding, self.keymap)
-                keys = ", ".join(self.app.get_key_display(replace(shown, key=k.strip()))
-                                 for k in shown.key.split(","))
-                table.add_row(keys, binding.description)
+                table.add_row(self._keys(binding), binding.description)
             table.add_row("", "")
         table.add_row(Text("Glyphs", style="bold underline"), "")
         for glyph, meaning in LEGEND:
             table.add_row(glyph, meaning)
+        table.add_row("", "")
+        table.add_row(Text("Marks", style="bold underline"), "")
+        by_id = {b.id: b for _, bindings in self.sections for b in bindings if b.id}
+        for binding_id, rule in MARKS:
+            named = by_id.get(binding_id) if binding_id else None
+            table.add_row(self._keys(named) if named else "", rule)
         if self.stores:
             table.add_row("", "")
             table.add_row(Text("Stores", style="bold underline"), "")
@@ -97,9 +116,14 @@ class HelpScreen(ModalScreen[None]):
                 table.add_row(store.name, what)
         return table
 
-    def action_scroll(self, direction: str) -> None:
+    def _keys(self, binding: Binding) -> str:
+        """``g, home``: the binding's keys as the keymap sets them, as the footer shows them."""
+        shown = effective(binding, self.keymap)
+        return ", ".join(self.app.get_key_display(replace(shown, key=k.strip()))
+                         for k in shown.key.split(","))
+
+    def action_scroll(self, where: str) -> None:
         body = self.query_one("#help-body", VerticalScroll)
-        if direction == "down":
-            body.scroll_down(animate=False)
-        else:
-            body.scroll_up(animate=False)
+        {"down": body.scroll_down, "up": body.scroll_up, "page_down": body.scroll_page_down,
+         "page_up": body.scroll_page_up, "home": body.scroll_home,
+         "end": body.scroll_end}[where](animate=False)
