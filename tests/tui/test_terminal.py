@@ -44,7 +44,7 @@ def wait_for(check: Callable[[], bool], what: str) -> None:
         time.sleep(0.2)
 
 
-def test_demo_opens_switches_pane_shows_help_and_quits(tmux: Callable[..., str],
+def test_demo_opens_switches_pane_shows_help_closes_it_and_quits(tmux: Callable[..., str],
                                                        tmp_path: Path) -> None:
     name = tmux.name  # type: ignore[attr-defined]
     exit_file = tmp_path / "exit-code"
@@ -64,6 +64,11 @@ def test_demo_opens_switches_pane_shows_help_and_quits(tmux: Callable[..., str],
     wait_for(lambda: "updates shown" in screen(), "the Updates pane")
     tmux("send-keys", "-t", name, "?")
     wait_for(lambda: "Keys" in screen() and "Mark all shown" in screen(), "the help screen")
+    tmux("send-keys", "-t", name, "G")
+    wait_for(lambda: "unmarks all" in screen(), "the end of the help")
+    tmux("send-keys", "-t", name, "q")  # closes the help, back to the pane it was opened on
+    wait_for(lambda: "Keys" not in screen() and "updates shown" in screen(), "help to close")
+    assert not exit_file.exists()
     tmux("send-keys", "-t", name, "q")
     wait_for(exit_file.exists, "the app to exit")
     assert exit_file.read_text().strip() == "0"
