@@ -10,6 +10,7 @@ and quits on ``q``.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import re
@@ -70,10 +71,8 @@ class Pty:
 
     def close(self) -> None:
         for fd in (self.master, self.slave):
-            try:
+            with contextlib.suppress(OSError):
                 os.close(fd)
-            except OSError:
-                pass
 
 
 @pytest.fixture
@@ -136,18 +135,11 @@ def test_stdin_from_dev_null(env: dict[str, str], pty: Pty) -> None:
 
 def test_stdout_a_pipe(env: dict[str, str], pty: Pty) -> None:
     read_end, write_end = os.pipe()
-    try:
-        code, took = refused(["--demo"], env, stdin=pty.slave, stdout=write_end,
-                             stderr=pty.slave)
-        os.close(write_end)
-        with os.fdopen(read_end, "rb") as piped:
-            assert piped.read() == b""
-    finally:
-        for fd in (read_end, write_end):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+    with os.fdopen(read_end, "rb") as piped:
+        with os.fdopen(write_end, "wb") as writer:
+            code, took = refused(["--demo"], env, stdin=pty.slave, stdout=writer,
+                                 stderr=pty.slave)
+        assert piped.read() == b""
     pty.read()
     assert code == 2 and took < PROMPT
     assert pty.text() == LINE + "\n"
