@@ -192,11 +192,11 @@ NOT_A_TERMINAL = "not a terminal (use ssh -t, or a headless verb)"
 
 
 def _on_a_terminal() -> bool:
-    """Keys come on stdin, Textual draws on stderr, and stdout must not be a pipe either.
+    """Keys come on stdin and Textual draws on stderr; a stdout that is no terminal
+    says nobody is watching either (``ssh host orderupd-tui`` without ``-t``, a pipe).
 
-    ``ssh host orderupd-tui`` without ``-t``, or ``</dev/null``, would otherwise run
-    a screen nobody sees: escape codes down a pipe, a demo lock held, a process
-    spinning on a closed input.
+    Otherwise the app would run a screen nobody sees: escape codes down a pipe,
+    the demo's lock held, a process spinning on a closed input.
     """
     return all(stream is not None and stream.isatty()
                for stream in (sys.stdin, sys.stdout, sys.stderr))

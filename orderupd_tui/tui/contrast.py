@@ -1,8 +1,8 @@
 """The colour of pending (dimmed) rows, worked out from each theme's own text and background.
 
-Terminal "dim" (SGR 2) is left to the terminal, and in a light theme it
-made pending and normal text nearly alike (xterm grey 245 against 241,
-1.77:1).  So pending rows get a colour of their own: the one on the line
+The terminal's dim (SGR 2) leaves the colour to the terminal, and in a
+light theme it made pending and normal text nearly alike (xterm grey 245
+against 241, 1.77:1).  So pending rows get a colour of their own: the one on the line
 from the background to the text colour whose WCAG contrast with each is the
 same, the square root of the theme's own text contrast.  No colour can do
 better on both counts, since the two ratios multiply to that contrast; in
