@@ -199,6 +199,19 @@ async def test_an_unreadable_or_unknown_saved_theme_is_ignored(session: Session,
             assert app.theme == "textual-dark"
 
 
+async def test_a_theme_that_cannot_be_saved_says_so_in_one_line(session: Session,
+                                                                 tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    app = OrderApp(session, cursor_blink=False, theme_file=blocker / "app-state.json")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await choose_theme(pilot, "monokai")
+        assert app.theme == "monokai" and app.is_running
+        said = [n for n in notifications(app) if "could not save the theme" in n]
+        assert len(said) == 1 and "\n" not in said[0]
+
+
 def test_the_configs_theme_names_are_textuals() -> None:
     assert set(THEMES) == set(App().available_themes)
 
