@@ -56,6 +56,30 @@ class PostingState(StrEnum):
     MISSING = "missing"  # the books no longer have the document
 
 
+class BooksState(StrEnum):
+    """What the books hold for an order, as its row shows it: its accounting state, and
+    what a reset left there (a kept document still counts in the books)."""
+
+    UNPOSTED = "unposted"
+    POSTED = "posted"
+    KEPT = "kept"  # a detached posting: reposting is blocked until it is voided or forced
+    VOIDED = "voided"
+    UNKNOWN = "unknown"
+    ERROR = "error"
+
+    @classmethod
+    def of(cls, accounting: str, *, kept: bool, voided: bool) -> BooksState:
+        """The state to show; an order posted (or in doubt) again shows that first, then a
+        kept document, which blocks a repost whatever the last attempt did."""
+        if accounting in (AccountingState.POSTED, AccountingState.UNKNOWN):
+            return cls(accounting)
+        if kept:
+            return cls.KEPT
+        if accounting == AccountingState.ERROR:
+            return cls.ERROR
+        return cls.VOIDED if voided else cls.UNPOSTED
+
+
 class Action(StrEnum):
     """What a reviewer (or a rule) does to orders; each knows its tenses."""
 

@@ -40,8 +40,15 @@ from peewee import Database, DatabaseError, SqliteDatabase
 
 from orderupd_tui.db.models import Update
 from orderupd_tui.db.records import SHARED_NUMBER, find
+from orderupd_tui.domain import labels
 from orderupd_tui.domain.order import rounded
-from orderupd_tui.domain.states import AccountingState, LocalStatus, UpdateStatus
+from orderupd_tui.domain.states import (
+    AccountingState,
+    BooksState,
+    LocalStatus,
+    PostingState,
+    UpdateStatus,
+)
 from orderupd_tui.services import queries
 
 #: Below this many trigram matches a filter is rare: its matches are read from the trigram
@@ -57,6 +64,16 @@ ID_CHUNK = 500
 CACHE_KIB = 8000
 
 Key = tuple[Any, ...]
+
+#: A row's books columns: its latest kept (detached) document, and whether one was voided.
+#: Correlated subqueries on ``posting(order_id)``, evaluated only for the rows of a page:
+#: the keyset index still drives the listing (EXPLAIN QUERY PLAN in the tests).
+BOOKS_COLUMNS = (
+    "(SELECT coalesce(p.document_ref, p.posting_id) FROM posting p WHERE p.order_id = o.id "
+    f"AND p.state = '{PostingState.DETACHED}' ORDER BY p.id DESC LIMIT 1), "
+    "EXISTS (SELECT 1 FROM posting p WHERE p.order_id = o.id "
+    f"AND p.state = '{PostingState.VOIDED}')"
+)
 
 
 class CountCancelled(Exception):
@@ -121,6 +138,9 @@ class OrderRow:
     accounting_ref: str | None
     #: Another order of the same store has this number: only the id names this one.
     shared_number: bool = False
+    #: What the books hold (posted, kept, voided, …), and the kept document if any.
+    books: BooksState = BooksState.UNPOSTED
+    kept_ref: str | None = None
 
     @property
     def ref(self) -> str:
@@ -152,6 +172,8 @@ class UpdateRow:
     accounting_state: str
     accounting_ref: str | None
     cancelled: bool
+    books: BooksState = BooksState.UNPOSTED
+    kept_ref: str | None = None
 
     @property
     def ref(self) -> str:
@@ -195,6 +217,9 @@ class Detail:
     fields: dict[str, Any]
     update: dict[str, Any] | None
     history: dict[str, Any]
+    #: The order as the pending update would make it (None: no update, or one from the
+    #: books), for the per-line diff of its line items.
+    new_fields: dict[str, Any] | None = None
 
 
 def _time(value: Any) -> datetime:
@@ -314,6 +339,8 @@ class Inbox:
             fields=json.loads(row.data),
             update=queries.update_json(pending) if pending is not None else None,
             history=history,
+            new_fields=json.loads(pending.new_data) if pending is not None and pending.new_data
+            else None,
         )
 
 
@@ -503,7 +530,8 @@ class OrderList(Listing):
     SORTS = ORDER_SORTS
     COLUMNS = ("o.id, s.name, o.number, o.created_at, o.customer, o.email, o.total, o.currency, "
                "o.payment_status, o.fulfillment_status, o.order_status, o.local_status, "
-               f"o.pending, o.accounting_state, o.accounting_ref, {SHARED_NUMBER}")
+               f"o.pending, o.accounting_state, o.accounting_ref, {SHARED_NUMBER}, "
+               f"{BOOKS_COLUMNS}")
     BASE_FROM = "orders o"
 
     def __init__(self, inbox: Inbox, view: View, *, count: bool = True) -> None:
@@ -609,7 +637,9 @@ class OrderList(Listing):
                         currency=v[7], payment_status=v[8], fulfillment_status=v[9],
                         order_status=v[10], local_status=v[11], pending=bool(v[12]),
                         accounting_state=v[13], accounting_ref=v[14],
-                        shared_number=bool(v[15]))
+                        shared_number=bool(v[15]),
+                        books=BooksState.of(v[13], kept=v[16] is not None, voided=bool(v[17])),
+                        kept_ref=v[16])
 
 
 class UpdateList(Listing):
@@ -617,7 +647,8 @@ class UpdateList(Listing):
 
     SORTS = UPDATE_SORTS
     COLUMNS = ("o.id, s.name, o.number, o.customer, u.id, u.detected_at, u.source, u.kinds, "
-               "u.changes, o.accounting_state, o.accounting_ref, o.local_status, o.order_status")
+               "u.changes, o.accounting_state, o.accounting_ref, o.local_status, o.order_status, "
+               f"{BOOKS_COLUMNS}")
     BASE_FROM = "order_update u JOIN orders o ON o.id = u.order_id"
     BASE_WHERE = "u.status = 'pending'"
     id_expr = "u.id"
@@ -627,9 +658,11 @@ class UpdateList(Listing):
         return UpdateRow(id=v[4], key=key, order_id=v[0], store=v[1], number=v[2],
                          customer=v[3] or "", detected_at=_time(v[5]), source=v[6],
                          kinds=tuple(k for k in (v[7] or "").split(",") if k),
-                         summary=queries.summary(changes), accounting_state=v[9],
+                         summary=labels.summary(changes), accounting_state=v[9],
                          accounting_ref=v[10],
-                         cancelled=v[11] == "cancelled" or v[12] == "cancelled")
+                         cancelled=v[11] == "cancelled" or v[12] == "cancelled",
+                         books=BooksState.of(v[9], kept=v[13] is not None, voided=bool(v[14])),
+                         kept_ref=v[13])
 
 
 def stores_of(targets: Sequence[Target]) -> Counter[str]:

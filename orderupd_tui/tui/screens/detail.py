@@ -19,6 +19,14 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from orderupd_tui.domain.labels import (
+    ARROW,
+    LineChange,
+    LineDelta,
+    field_label,
+    line_diff,
+    value_label,
+)
 from orderupd_tui.domain.states import REVIEW, AccountingState, Action, LocalStatus, PostingState
 from orderupd_tui.errorlog import log_unexpected
 from orderupd_tui.services.inbox import Detail
@@ -56,9 +64,10 @@ def fields_table(detail: Detail) -> Table:
         ("Total", f"{order['total']} {order['currency']}  (subtotal {fields.get('subtotal')}, "
                   f"tax {fields.get('tax')}, shipping {fields.get('shipping')}, "
                   f"discount {fields.get('discount')}, refunded {fields.get('refunded')})"),
-        ("Payment", order["payment_status"]),
-        ("Fulfilment", order["fulfillment_status"]),
-        ("Status", f"{order['order_status']} (store says {order['platform_status'] or '—'})"
+        ("Payment", value_label("payment_status", order["payment_status"])),
+        ("Fulfilment", value_label("fulfillment_status", order["fulfillment_status"])),
+        ("Status", f"{value_label('order_status', order['order_status'])} "
+                   f"(store says {order['platform_status'] or '—'})"
                    + ("; cancelled here" if order["local_status"] == LocalStatus.CANCELLED
                       else "")),
         ("Accounting", accounting["state"] + (f" as {accounting['ref']}" if accounting["ref"]
@@ -96,18 +105,32 @@ def lines_table(fields: dict[str, Any]) -> Table:
     return table
 
 
-def diff_table(update: dict[str, Any]) -> Table:
-    """The pending update side by side: each field's old and new value, labelled by kind."""
+def diff_table(update: dict[str, Any], old_fields: dict[str, Any],
+               new_fields: dict[str, Any] | None) -> RenderableType:
+    """The pending update: each changed field by its label, old → new; line items as a
+    per-line diff (added, removed and changed lines) under the table."""
     table = Table(box=None, padding=(0, 1), expand=True, header_style="bold")
-    table.add_column("Kind", no_wrap=True, style="bold")
-    table.add_column("Field", no_wrap=True)
+    table.add_column("Change", no_wrap=True, style="bold")
     table.add_column("Was", ratio=1, overflow="fold")
     table.add_column("", width=1)
     table.add_column("Now", ratio=1, overflow="fold")
+    lines: list[LineChange] | None = None
     for change in update["changes"]:
-        table.add_row(change["kind"], change["field"], Text(change["old"], style="strike"),
-                      "→", Text(change["new"], style="bold"))
-    return table
+        field = change["field"]
+        if field == "line_items" and new_fields is not None:
+            lines = line_diff(old_fields.get("line_items"), new_fields.get("line_items"))
+            continue
+        table.add_row(field_label(field), Text(value_label(field, change["old"]), style="strike"),
+                      ARROW, Text(value_label(field, change["new"]), style="bold"))
+    parts: list[RenderableType] = [table] if table.row_count else []
+    if lines is not None:
+        parts.append(Text(f" {field_label('line_items')}", style="bold"))
+        parts += [Text(f"   {line}", style=LINE_STYLES[line.delta]) for line in lines]
+    return Group(*parts)
+
+
+#: How each kind of line change is drawn; the sign says it without colour too.
+LINE_STYLES = {LineDelta.ADDED: "bold", LineDelta.REMOVED: "strike", LineDelta.CHANGED: ""}
 
 
 def history_tables(history: dict[str, Any]) -> list[RenderableType]:
@@ -200,7 +223,8 @@ class DetailScreen(Screen[None]):
         if detail.update is not None:
             update = detail.update
             parts += [_section(f"Pending update · detected {shown_time(update['detected_at'])}"
-                               f" · from {update['source']}"), diff_table(update)]
+                               f" · from {update['source']}"),
+                      diff_table(update, detail.fields, detail.new_fields)]
         parts += [_section("Lines"), lines_table(detail.fields)]
         parts += [_section("History"), *history_tables(detail.history)]
         self.query_one("#detail-content", Static).update(Group(*parts))

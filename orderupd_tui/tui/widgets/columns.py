@@ -19,8 +19,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from orderupd_tui.domain.labels import document_label
 from orderupd_tui.domain.order import rounded
-from orderupd_tui.domain.states import AccountingState
+from orderupd_tui.domain.states import BooksState
 from orderupd_tui.services.inbox import OrderRow, UpdateRow
 
 PENDING_GLYPH = "●"
@@ -115,11 +116,28 @@ def status(value: str, width: int) -> str:
     return text
 
 
-def accounting(state: str, ref: str | None) -> Cell:
-    if state == AccountingState.POSTED:
-        return (ref or AccountingState.POSTED, "table--posted")
-    if state in (AccountingState.ERROR, AccountingState.UNKNOWN):
-        return (state, "table--warning")
+def accounting(row: OrderRow | UpdateRow, width: int) -> Cell:
+    """The order's books state in words, with the document where there is one.
+
+    A posted order shows its document; a kept one ``kept`` and the document
+    still in the books (reposting it is refused until it is voided or forced).
+    Documents lose the store and order the row already shows, so two of them
+    never look alike (see :func:`~orderupd_tui.domain.labels.document_label`).
+    """
+    books = row.books
+    if books == BooksState.POSTED:
+        if not row.accounting_ref:
+            return (str(books), "table--posted")
+        return (document_label(row.accounting_ref, row.store, row.number, width),
+                "table--posted")
+    if books == BooksState.KEPT:
+        word = f"{books} "
+        document = document_label(row.kept_ref or "", row.store, row.number, width - len(word))
+        return (word + document if width - len(word) >= 4 else str(books), "table--warning")
+    if books in (BooksState.ERROR, BooksState.UNKNOWN):
+        return (str(books), "table--warning")
+    if books == BooksState.VOIDED:
+        return (str(books), None)
     return ("", None)
 
 
@@ -155,15 +173,8 @@ def order_columns(store_width: int) -> tuple[Column, ...]:
                sort="payment"),
         Column("Fulfilment", 11, lambda r, w: (status(r.fulfillment_status, w), None),
                min_width=9, sort="fulfilment", short="Fulfil"),
-        Column("Accounting", 12, lambda r, w: accounting(r.accounting_state, r.accounting_ref),
-               min_width=9, sort="accounting", short="Acct"),
+        Column("Accounting", 17, accounting, min_width=11, sort="accounting", short="Acct"),
     )
-
-
-def update_posted(row: UpdateRow, _width: int) -> Cell:
-    if row.posted:
-        return (row.accounting_ref or AccountingState.POSTED, "table--posted")
-    return ("", None)
 
 
 def update_glyph(row: UpdateRow, _width: int) -> Cell:
@@ -179,8 +190,9 @@ def update_columns(store_width: int) -> tuple[Column, ...]:
         Column("Store", store_width, lambda r, w: (r.store, None), min_width=5, sort="store"),
         Column("Detected", 16, lambda r, w: (recent(r.detected_at, w), None), min_width=11,
                sort="detected"),
+        Column("Customer", 16, lambda r, w: (r.customer, None), min_width=8, sort="customer"),
         Column("Changes", 30, lambda r, w: (r.summary, None), min_width=20, flex=True),
-        Column("Posted as", 12, update_posted, min_width=9),
+        Column("Accounting", 17, accounting, min_width=11, short="Acct"),
     )
 
 
