@@ -145,7 +145,7 @@ def test_update_pages_agree_with_order_by(inbox: Inbox, sort: str) -> None:
     forward, backward = walk(listing, 3)
     assert forward == backward == expected
     first = listing.after(None, 1)[0]
-    assert first.summary == "payment_status pending→paid"
+    assert first.summary == "Payment: pending → paid"
     assert listing.find(first.id).order_id == first.order_id
 
 

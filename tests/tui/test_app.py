@@ -179,8 +179,9 @@ async def test_pane_keys_and_the_updates_pane(demo: DemoProcess, session: Sessio
         assert app.focused is table(app, "updates")
         rows = table(app, "updates").visible_rows()
         assert sorted(r.ref for r in rows) == sorted(refs)
-        assert all("payment_status" in r.summary and "→paid" in r.summary for r in rows)
-        assert "→paid" in line(app, 1, "updates")
+        assert all(r.summary.startswith("Payment: ") and r.summary.endswith("→ paid")
+                   for r in rows)
+        assert "Payment: " in line(app, 1, "updates")
         await pilot.press("1")
         assert main.active == "inbox"
         await pilot.press("tab")
@@ -797,7 +798,7 @@ async def test_usable_at_80x24_without_colour(session: Session,
         assert inbox.page_height >= 18
         header = line(app, 0)
         for title in ("Order", "Store", "Date", "Customer", "Total", "Payment", "Fulfil",
-                      "Acct"):
+                      "Accounting"):
             assert title in header
         assert len(line(app, 1)) == inbox.size.width == 80
         assert main_of(app).query_one("Footer").region.bottom == 24
