@@ -311,7 +311,7 @@ async def test_posted_order_warning_names_the_document_and_keep_detaches(
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         await pilot.press("2")
-        assert document[:9] in line(app, 1, "updates")
+        assert document[-6:] in line(app, 1, "updates")
         await pilot.press("a")
         text = confirm_text(app)
         assert "1 posted order: the accounting state will be reset." in text

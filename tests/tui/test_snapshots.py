@@ -74,6 +74,8 @@ CHANGES = ((2, {"payment_status": "paid"}),
            (5, {"fulfillment_status": "fulfilled", "payment_status": "paid"}),
            (9, {"note": "Please leave the parcel with the neighbour."}),
            (14, {"order_status": "cancelled", "payment_status": "refunded"}))
+#: The order whose update also edits its lines (the detail snapshot's per-line diff).
+LINES_CHANGED = 14
 #: (order index, document) for the posted orders; 9 also has a pending update.
 POSTED = ((1, "INV-0418"), (9, "INV-0412"), (20, "INV-0399"))
 #: (order index, document) for a posting a reset detached: unposted here, still in the books.
@@ -106,6 +108,8 @@ def frozen_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settin
         for index, edits in CHANGES:
             old = orders[index]
             new = replace(old, **edits, updated_at=FROZEN)
+            if index == LINES_CHANGED:
+                new = replace(new, line_items=more_of_each(old.line_items))
             changes = diff(old, new)
             row = Order.get(Order.remote_id == old.remote_id)
             Update.create(order=row, detected_at=stamp, source="store",
@@ -117,6 +121,14 @@ def frozen_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settin
             Event.create(at=stamp, actor="poll", order=row, action="update detected",
                          detail=" · ".join(f"{c.field} {c.old}→{c.new}" for c in changes))
     yield settings
+
+
+def more_of_each(lines: tuple[LineItem, ...]) -> tuple[LineItem, ...]:
+    """One more of each line, and a tote bag added."""
+    more = tuple(replace(li, quantity=li.quantity + 1, total=li.unit_price * (li.quantity + 1))
+                 for li in lines)
+    return (*more, LineItem("TOTE-BLK", "Canvas Tote - Black", 1, Decimal("19.95"),
+                            Decimal("19.95")))
 
 
 def mark_posted(ref: str, document: str, state: str = "posted") -> None:

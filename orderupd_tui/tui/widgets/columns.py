@@ -47,7 +47,7 @@ class Column:
 
     def heading(self, width: int) -> str:
         """The title, or its short form when the column is narrower than the title."""
-        return self.short if self.short and len(self.title) >= width else self.title
+        return self.short if self.short and len(self.title) > width else self.title
 
     @property
     def narrowest(self) -> int:
@@ -163,7 +163,8 @@ def order_columns(store_width: int) -> tuple[Column, ...]:
     return (
         Column("", 1, order_glyph),
         Column("Order", 9, order_number, min_width=7, right=True, sort="number"),
-        Column("Store", store_width, lambda r, w: (r.store, None), min_width=5, sort="store"),
+        Column("Store", store_width, lambda r, w: (r.store, None), min_width=5, sort="store",
+               short="Stor"),
         Column("Date", 16, order_date, min_width=8, sort="date"),
         Column("Customer", 16, lambda r, w: (r.customer, None), min_width=8, flex=True,
                sort="customer"),
@@ -187,7 +188,8 @@ def update_columns(store_width: int) -> tuple[Column, ...]:
         Column("", 1, update_glyph),
         Column("Order", 9, lambda r, w: (r.number, None), min_width=7, right=True,
                sort="number"),
-        Column("Store", store_width, lambda r, w: (r.store, None), min_width=5, sort="store"),
+        Column("Store", store_width, lambda r, w: (r.store, None), min_width=5, sort="store",
+               short="Stor"),
         Column("Detected", 16, lambda r, w: (recent(r.detected_at, w), None), min_width=11,
                sort="detected"),
         Column("Customer", 16, lambda r, w: (r.customer, None), min_width=8, sort="customer"),
@@ -197,5 +199,5 @@ def update_columns(store_width: int) -> tuple[Column, ...]:
 
 
 def store_width(names: Sequence[str]) -> int:
-    """Room for the longest store name, within reason."""
-    return max(5, min(12, max((len(n) for n in names), default=5)))
+    """Room for the longest store name, within reason, and for the title with its sort arrow."""
+    return max(6, min(12, max((len(n) for n in names), default=6)))
