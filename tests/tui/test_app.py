@@ -449,7 +449,7 @@ async def test_p_posts_the_order_under_the_cursor_to_the_ledger(
         state = order_state(ref)["accounting"]
         assert state["state"] == "posted" and state["ref"]
         assert table(app).current_row.ref == ref
-        assert state["ref"][:9] in line(app, table(app).cursor + 1)
+        assert state["ref"][-6:] in line(app, table(app).cursor + 1)
     ledger = settings.accounting.options["path"]
     journal = Path(ledger).read_text(encoding="utf-8")
     assert f'order_ref: "{ref}"' in journal and f'posting_id: "{state["ref"]}"' in journal

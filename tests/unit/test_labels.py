@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from orderupd_tui.domain import labels
 from orderupd_tui.domain.changes import CHANGE_KINDS, FIELD_KINDS, diff
+from orderupd_tui.domain.labels import TIMES as X
 from orderupd_tui.domain.labels import LineDelta, line_diff
 from orderupd_tui.domain.order import LineItem
 from tests.unit.test_domain import order as make_order
@@ -65,8 +66,8 @@ def test_line_diff_added_removed_and_changed() -> None:
     new = [line("MUG-1", "Blue mug", "2", "24.00"), line("CUP-2", "Red cup", "1.5", "7.50")]
     assert texts(line_diff(old, new)) == [
         "~ Blue mug: qty 1 → 2, total 12.00 → 24.00",
-        "+ 1.5 × Red cup (CUP-2) 7.50",
-        "- 3 × Green tea (TEA-9) 9.00",
+        f"+ 1.5 {X} Red cup (CUP-2) 7.50",
+        f"- 3 {X} Green tea (TEA-9) 9.00",
     ]
 
 
@@ -83,7 +84,7 @@ def test_a_repeated_sku_pairs_the_unchanged_line_first() -> None:
     new = [line("MUG-1", "Blue mug", "3", "36.00"), line("MUG-1", "Blue mug", "4", "48.00")]
     assert texts(line_diff(old, new)) == ["~ Blue mug: qty 1 → 4, total 12.00 → 48.00"]
     # One of the two removed: one line goes, not two changes.
-    assert texts(line_diff(old, old[1:])) == ["- 1 × Blue mug (MUG-1) 12.00"]
+    assert texts(line_diff(old, old[1:])) == [f"- 1 {X} Blue mug (MUG-1) 12.00"]
 
 
 def test_lines_without_sku_are_known_by_name_and_nulls_are_dashes() -> None:
@@ -93,7 +94,7 @@ def test_lines_without_sku_are_known_by_name_and_nulls_are_dashes() -> None:
         "~ Gift wrap: price 12.00 → 3.00, total 2.00 → 3.00",
         "~ (unnamed line): qty — → 1, total — → 5.00",
     ]
-    assert texts(line_diff(None, [line("X", "", "2", None)])) == ["+ 2 × X"]
+    assert texts(line_diff(None, [line("X", "", "2", None)])) == [f"+ 2 {X} X"]
     assert line_diff([line("X", "", "2", None)], None)[0].delta == LineDelta.REMOVED
 
 
@@ -108,7 +109,7 @@ def test_line_diff_of_normalized_orders() -> None:
     added = LineItem("TOTE-BLK", "Canvas Tote", Decimal("1.5"), Decimal("2.00"), Decimal("3.00"))
     new = replace(old, line_items=(*old.line_items, added))
     changes = line_diff(old.to_dict()["line_items"], new.to_dict()["line_items"])
-    assert texts(changes) == ["+ 1.5 × Canvas Tote (TOTE-BLK) 3.00"]
+    assert texts(changes) == [f"+ 1.5 {X} Canvas Tote (TOTE-BLK) 3.00"]
 
 
 def test_document_ids_keep_what_tells_them_apart() -> None:
