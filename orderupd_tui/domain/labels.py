@@ -94,18 +94,6 @@ def summary(changes: Sequence[Mapping[str, Any]]) -> str:
     return " · ".join(dict.fromkeys(change_label(c) for c in changes))
 
 
-def cancels_or_refunds(changes: Sequence[Mapping[str, Any]]) -> bool:
-    """Whether a change cancels the order or refunds money: a confirmation calls it out."""
-    for c in changes:
-        if c.get("field") == "cancelled" and c.get("new") == "yes":
-            return True
-        if c.get("field") == "payment_status" and "refunded" in str(c.get("new") or ""):
-            return True
-        if c.get("field") == "refunded" and _number(c.get("new")) not in (None, Decimal(0)):
-            return True
-    return False
-
-
 # -- line items ------------------------------------------------------------------------------
 
 

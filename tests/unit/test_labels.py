@@ -51,9 +51,6 @@ def test_a_summary_of_a_real_diff() -> None:
     assert text.startswith("Payment: ")
     assert "→ refunded" in text and "Cancelled" in text and "Note changed" in text
     assert "payment_status" not in text and "_" not in text
-    assert labels.cancels_or_refunds(changes)
-    assert not labels.cancels_or_refunds([{"kind": "note", "field": "note", "old": "",
-                                           "new": "x"}])
 
 
 def test_un_cancelling_is_said_so() -> None:
