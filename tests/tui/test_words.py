@@ -75,6 +75,15 @@ async def test_inbox_rows_show_kept_and_voided(demo: DemoProcess, session: Sessi
         assert accounting_cell(app, voided.split(":")[1]) == "voided"
         posted_cell = accounting_cell(app, posted.split(":")[1])
         assert posted_cell.startswith("…") and document.endswith(posted_cell[1:])
+        # The detail says the same word, and what it means.
+        while table(app).current_row.number != kept.split(":")[1]:
+            await pilot.press("j")
+        await pilot.press("enter")
+        await quiet(app)
+        await pilot.pause()
+        content = text_of(app.screen.query_one("#detail-content"))
+        assert "kept: an earlier document stays in the books" in content
+        assert f"{kept_document} kept: still in the books" in content
 
 
 def _postings(ref: str) -> list[dict[str, Any]]:

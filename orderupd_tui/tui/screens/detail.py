@@ -27,7 +27,14 @@ from orderupd_tui.domain.labels import (
     line_diff,
     value_label,
 )
-from orderupd_tui.domain.states import REVIEW, AccountingState, Action, LocalStatus, PostingState
+from orderupd_tui.domain.states import (
+    REVIEW,
+    AccountingState,
+    Action,
+    BooksState,
+    LocalStatus,
+    PostingState,
+)
 from orderupd_tui.errorlog import log_unexpected
 from orderupd_tui.services.inbox import Detail
 from orderupd_tui.tui.context import Context, in_background
@@ -52,6 +59,25 @@ def _section(title: str) -> Text:
     return Text(f"\n{title}", style="bold underline")
 
 
+#: An earlier posting's state as the Inbox row names it.
+EARLIER = {PostingState.DETACHED: f"{BooksState.KEPT}: still in the books",
+           PostingState.VOIDED: f"{BooksState.VOIDED}"}
+
+
+def books_line(accounting: dict[str, Any]) -> str:
+    """The books state in the Inbox row's words (``kept``), and what it means."""
+    states = {p["state"] for p in accounting["previous"]}
+    books = BooksState.of(accounting["state"], kept=PostingState.DETACHED in states,
+                          voided=PostingState.VOIDED in states)
+    line = str(books) + (f" as {accounting['ref']}" if accounting["ref"] else "")
+    if accounting["posted_at"]:
+        line += f" on {shown_time(accounting['posted_at'])}"
+    if books == BooksState.KEPT:
+        line += ": an earlier document stays in the books; reposting is blocked until it is " \
+                "voided there or you force it"
+    return line
+
+
 def fields_table(detail: Detail) -> Table:
     order, fields = detail.order, detail.fields
     accounting = order["accounting"]
@@ -70,13 +96,11 @@ def fields_table(detail: Detail) -> Table:
                    f"(store says {order['platform_status'] or '—'})"
                    + ("; cancelled here" if order["local_status"] == LocalStatus.CANCELLED
                       else "")),
-        ("Accounting", accounting["state"] + (f" as {accounting['ref']}" if accounting["ref"]
-                                              else "")
-         + (f" on {shown_time(accounting['posted_at'])}" if accounting["posted_at"] else "")),
+        ("Accounting", books_line(accounting)),
         ("Pending", "yes: an update waits for review" if order["pending_update"] else "no"),
     ]
     for previous in accounting["previous"]:
-        rows.append(("Earlier", f"{previous['ref']} {previous['state']}"
+        rows.append(("Earlier", f"{previous['ref']} {EARLIER[previous['state']]}"
                                f" (posted {shown_time(previous['posted_at'])})"))
     shipping = fields.get("shipping_address") or {}
     if shipping:
