@@ -120,6 +120,11 @@ def build_parser() -> argparse.ArgumentParser:
                             help="keep a posted order's document (detach it)")
         if verb != Action.REFRESH:
             sub.add_argument("--reason", metavar="TEXT")
+    uncancel = verbs.add_parser(Action.UNCANCEL, parents=[common],
+                                help="undo a local cancel (not one the store made)")
+    uncancel.add_argument("refs", nargs="+", metavar="REF", help="STORE:NUMBER or order id")
+    uncancel.add_argument("--reason", metavar="TEXT")
+    uncancel.set_defaults(yes=False, reset=None)  # it never touches the books
 
     post = verbs.add_parser("post", parents=[common], help="post orders to the books")
     post.add_argument("refs", nargs="*", metavar="REF", help="STORE:NUMBER or order id")

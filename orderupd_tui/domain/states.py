@@ -89,6 +89,8 @@ class Action(StrEnum):
     REFRESH = "refresh"
     POST = "post"
     RECONCILE = "reconcile"
+    #: Undo a local cancel: the order is active again (an order its store cancelled is not).
+    UNCANCEL = "uncancel"
 
     @property
     def past(self) -> str:
@@ -107,9 +109,11 @@ class Action(StrEnum):
 
 
 _PAST = {Action.ACCEPT: "accepted", Action.IGNORE: "ignored", Action.CANCEL: "cancelled",
-         Action.REFRESH: "refreshed", Action.POST: "posted", Action.RECONCILE: "settled"}
+         Action.REFRESH: "refreshed", Action.POST: "posted", Action.RECONCILE: "settled",
+         Action.UNCANCEL: "un-cancelled"}
 _DOING = {Action.ACCEPT: "accepting", Action.IGNORE: "ignoring", Action.CANCEL: "cancelling",
-          Action.REFRESH: "refreshing", Action.POST: "posting", Action.RECONCILE: "settling"}
+          Action.REFRESH: "refreshing", Action.POST: "posting", Action.RECONCILE: "settling",
+          Action.UNCANCEL: "un-cancelling"}
 #: The actions that resolve a pending update.
 REVIEW: frozenset[Action] = frozenset({Action.ACCEPT, Action.IGNORE, Action.CANCEL})
 #: The actions that reset a posted order's accounting state.

@@ -41,6 +41,7 @@ from peewee import Database, DatabaseError, SqliteDatabase
 from orderupd_tui.db.models import Update
 from orderupd_tui.db.records import SHARED_NUMBER, find
 from orderupd_tui.domain import labels
+from orderupd_tui.domain.changes import Change
 from orderupd_tui.domain.order import rounded
 from orderupd_tui.domain.states import (
     AccountingState,
@@ -186,7 +187,12 @@ class UpdateRow:
 
 @dataclass(frozen=True)
 class Target:
-    """An order a batch action would touch, with what the confirmation must say about it."""
+    """An order a batch action would touch, with what the confirmation must say about it.
+
+    Enough to recognise the order by (customer, total) and what its pending
+    update would change, because a confirmation that names only a ref can
+    name an order the reviewer never looked at (a poll moved the rows).
+    """
 
     id: int
     ref: str
@@ -194,10 +200,54 @@ class Target:
     pending: bool
     accounting_state: str
     document: str | None
+    customer: str = ""
+    total: Decimal = Decimal(0)
+    currency: str = ""
+    local_status: str = LocalStatus.ACTIVE
+    order_status: str = ""
+    #: The pending update's changes, if it has one.
+    changes: tuple[Change, ...] = ()
+    #: Earlier postings a reset detached: unposted here, still in the books.
+    kept: int = 0
 
     @property
     def posted(self) -> bool:
         return self.accounting_state == AccountingState.POSTED
+
+    @property
+    def cancelled_here(self) -> bool:
+        return self.local_status == LocalStatus.CANCELLED
+
+    @property
+    def cancelled_by_store(self) -> bool:
+        return self.order_status == "cancelled"
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(c.kind for c in self.changes))
+
+    @property
+    def alarms(self) -> tuple[str, ...]:
+        """``("refunded", "cancelled")``: what the pending change does that money depends on."""
+        return alarms(self.changes)
+
+
+def alarms(changes: Iterable[Change]) -> tuple[str, ...]:
+    """Which of ``refunded`` and ``cancelled`` a set of changes brings.
+
+    A refund is a payment status that becomes (partially) refunded or a
+    refunded amount that changes; a cancellation is the ``cancelled`` kind
+    becoming yes, or an order status becoming cancelled.  These are the
+    changes a batch must never take (or ignore) without saying so.
+    """
+    found = []
+    for c in changes:
+        if (c.field == "payment_status" and "refunded" in c.new) or c.field == "refunded":
+            found.append("refunded")
+        elif (c.kind == "cancelled" and c.new == "yes") or (
+                c.field == "order_status" and c.new == "cancelled"):
+            found.append("cancelled")
+    return tuple(sorted(set(found), key=("refunded", "cancelled").index))
 
 
 @dataclass(frozen=True)
@@ -299,14 +349,22 @@ class Inbox:
             marks = ", ".join("?" * len(chunk))
             for row in self.rows(
                 "SELECT o.id, s.name, o.number, o.pending, o.accounting_state, o.accounting_ref, "
-                f"{SHARED_NUMBER} FROM orders o JOIN store s ON s.id = o.store_id "
+                f"{SHARED_NUMBER}, o.customer, o.total, o.currency, o.local_status, "
+                "o.order_status, u.changes, (SELECT count(*) FROM posting p WHERE "
+                "p.order_id = o.id AND p.state = 'detached') "
+                "FROM orders o JOIN store s ON s.id = o.store_id "
+                "LEFT JOIN order_update u ON u.order_id = o.id AND u.status = 'pending' "
                 f"WHERE o.id IN ({marks})",
                 chunk,
             ):
                 ref = str(row[0]) if row[6] else f"{row[1]}:{row[2]}"
+                changes = tuple(Change(**c) for c in json.loads(row[12])) if row[12] else ()
                 found[row[0]] = Target(id=row[0], ref=ref, store=row[1],
                                        pending=bool(row[3]), accounting_state=row[4],
-                                       document=row[5])
+                                       document=row[5], customer=row[7] or "",
+                                       total=_money(row[8], row[9]), currency=row[9],
+                                       local_status=row[10], order_status=row[11],
+                                       changes=changes, kept=int(row[13]))
         return [found[i] for i in wanted if i in found]
 
     def resolutions(self, order_ids: Iterable[int]) -> dict[int, str]:

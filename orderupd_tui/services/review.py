@@ -7,24 +7,29 @@ order's books are refused unless the caller confirmed them (``--yes`` or
 the app's modal) and chose what happens to the document.  An update from
 the books (source ``accounting``) needs neither a download nor that
 confirmation: accepting it only records what the books already did.
+Un-cancel undoes a local cancel (see :func:`_uncancel`); it downloads
+nothing and never touches the books.
 """
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from orderupd_tui.config import ConfigError
-from orderupd_tui.db.models import Order, Posting, Store, Update
+from orderupd_tui.db.models import Event, Order, Posting, Store, Update, utcnow
 from orderupd_tui.db.records import UnknownRef, find
 from orderupd_tui.domain.states import (
     RESETTING,
     AccountingState,
     Action,
     ExitCode,
+    LocalStatus,
     OnReset,
     PostingState,
+    UpdateSource,
     UpdateStatus,
 )
 from orderupd_tui.errorlog import log_unexpected
@@ -32,7 +37,7 @@ from orderupd_tui.services import resolution
 from orderupd_tui.services.session import Session
 from orderupd_tui.stores.base import RemoteOrder, StoreError
 
-ACTIONS = (Action.ACCEPT, Action.IGNORE, Action.CANCEL, Action.REFRESH)
+ACTIONS = (Action.ACCEPT, Action.IGNORE, Action.CANCEL, Action.REFRESH, Action.UNCANCEL)
 
 #: Each order's outcome code is the exit code it alone would give.
 OK, FAILED, USAGE, REFUSED = ExitCode.OK, ExitCode.FAILED, ExitCode.USAGE, ExitCode.REFUSED
@@ -105,6 +110,12 @@ def review(
     if action not in ACTIONS:
         raise ValueError(f"unknown action {action!r}")
     result = BatchResult(action)
+    if action == Action.UNCANCEL:
+        for done, ref in enumerate(dict.fromkeys(refs), 1):
+            result.outcomes.append(_uncancel(session, ref, reason))
+            if progress:
+                progress(done, len(result.outcomes))
+        return result
     items = []
     for ref in dict.fromkeys(refs):
         item = _prepare(session, ref, action, confirmed, reset, result)
@@ -119,6 +130,85 @@ def review(
         if progress:
             progress(done, len(items))
     return result
+
+
+def uncancel_refusal(local_status: str, order_status: str) -> str | None:
+    """Why an order cannot be un-cancelled, or None: only a cancel made here can be undone."""
+    if order_status == "cancelled":
+        return ("was cancelled by its store (order_status cancelled): it stays cancelled; "
+                "if the store reopens it, accept that update, then un-cancel")
+    if local_status != LocalStatus.CANCELLED:
+        return "is not cancelled here: nothing to un-cancel"
+    return None
+
+
+def _uncancel(session: Session, ref: str, reason: str | None) -> Outcome:
+    """Undo a local cancel: the order is active again, and recorded as an ``uncancel`` event.
+
+    - **The books.** A cancel of a posted order unposted it (its document
+      voided, or detached and still in the books), so an un-cancelled order
+      is unposted and stays out of the books until someone posts it again.
+      Nothing is voided or reposted here.  A detached document still guards
+      the repost: posting is refused until it is voided there or forced.
+    - **Pending updates.** A cancel closes the pending update and remembers
+      its store copy as ignored, so that change would never come back; but
+      the cancel is what dismissed it, and an active order must not be
+      posted over a store change nobody reviewed (a refund, say).  So if the
+      cancel closed a store change that the local copy never took, and no
+      newer update is pending, that change is raised again as a pending
+      update and the order is blocked until it is reviewed.  A newer pending
+      update (raised since the cancel) simply stays pending.
+    - **Refused** (exit 3), with one line: an order its store cancelled (the
+      cancel is the store's, not ours to undo), and one not cancelled here.
+    """
+    try:
+        order = find(ref)
+    except UnknownRef as exc:
+        return Outcome(ref, USAGE, str(exc))
+    label = order.ref
+    try:
+        with session.db.atomic():
+            order = Order.select(Order, Store).join(Store).where(Order.id == order.id).get()
+            refusal = uncancel_refusal(order.local_status, order.order_status)
+            if refusal:
+                return Outcome(label, REFUSED, refusal)
+            Order.update(local_status=LocalStatus.ACTIVE).where(Order.id == order.id).execute()
+            reopened = _reraise_cancelled_change(order, session.actor)
+            notes = [reason] if reason else []
+            if reopened:
+                notes.append(f"the store change the cancel closed is pending again ({reopened})")
+            detail = "; ".join(notes)
+            Event.create(at=utcnow(), actor=session.actor, order=order, action=Action.UNCANCEL,
+                         detail=detail)
+    except Exception:  # one order's surprise must not stop the batch: logged, one line
+        return Outcome(label, FAILED, log_unexpected(session.settings.secrets()))
+    return Outcome(label, OK)
+
+
+def _reraise_cancelled_change(order: Order, actor: str) -> str | None:
+    """Raise again the store change a cancel closed without taking it; its kinds, or None."""
+    if order.pending or not order.ignored_digest or order.ignored_digest == order.digest:
+        return None
+    closed = (Update.select().where((Update.order == order)
+                                    & (Update.status == UpdateStatus.CANCELLED)
+                                    & (Update.source == UpdateSource.STORE)
+                                    & (Update.new_digest == order.ignored_digest))
+              .order_by(Update.id.desc()).first())
+    if closed is None:
+        return None
+    # What the books did was recorded by the cancel itself: only the store's change returns.
+    changes = [c for c in json.loads(closed.changes) if c["kind"] != resolution.BOOKS_KIND]
+    kinds = [k for k in closed.kinds.split(",") if k and k != resolution.BOOKS_KIND]
+    data = json.loads(closed.new_data) if closed.new_data else None
+    if data is not None:
+        data.pop("books", None)
+    Update.create(order=order, detected_at=utcnow(), source=UpdateSource.STORE,
+                  kinds=",".join(kinds), changes=json.dumps(changes),
+                  new_data=json.dumps(data, separators=(",", ":")) if data is not None else None,
+                  new_payload=closed.new_payload, new_digest=closed.new_digest,
+                  status=UpdateStatus.PENDING)
+    Order.update(pending=True, ignored_digest=None).where(Order.id == order.id).execute()
+    return ", ".join(kinds)
 
 
 def _prepare(session: Session, ref: str, action: str, confirmed: bool, reset: str | None,

@@ -383,6 +383,14 @@ class OrderApp(App[int]):
                               else f"{t.ref} has no pending update" for t in gone])
                 self.notify(said if targets else f"nothing to {action}: {said}",
                             severity="warning", timeout=8)
+        if action == Action.UNCANCEL:
+            refused = [(t, review.uncancel_refusal(t.local_status, t.order_status))
+                       for t in targets]
+            targets = [t for t, why in refused if why is None]
+            said = named([f"{t.ref} {why}" for t, why in refused if why is not None])
+            if said:
+                self.notify(said if targets else f"nothing to un-cancel: {said}",
+                            severity="warning", timeout=8)
         if not targets or self._batch_running:
             return
         on_reset = self.settings.accounting.on_reset
@@ -396,7 +404,8 @@ class OrderApp(App[int]):
                 review.review, self.session, refs, action, confirmed=True, reset=reset,
                 void=posting.void_in_books))
 
-        self.push_screen(ConfirmScreen(action, targets, on_reset), confirmed)
+        self.push_screen(ConfirmScreen(action, targets, on_reset,
+                                       self.settings.accounting.backend), confirmed)
 
     def on_post_requested(self, message: PostRequested) -> None:
         """``p``: work out what posting these orders would do, then confirm (see on_plan_ready)."""

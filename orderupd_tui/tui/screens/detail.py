@@ -193,6 +193,7 @@ class DetailScreen(Screen[None]):
         Binding("a", f"act('{Action.ACCEPT}')", "Accept", id="detail_accept"),
         Binding("i", f"act('{Action.IGNORE}')", "Ignore", id="detail_ignore"),
         Binding("c", f"act('{Action.CANCEL}')", "Cancel", id="detail_cancel"),
+        Binding("C", f"act('{Action.UNCANCEL}')", "Un-cancel", show=False, id="detail_uncancel"),
         Binding("p", "post", "Post", id="detail_post"),
         Binding("down,j", "scroll('down')", "Scroll down", show=False, id="detail_down"),
         Binding("up,k", "scroll('up')", "Scroll up", show=False, id="detail_up"),

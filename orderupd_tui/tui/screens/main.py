@@ -87,6 +87,7 @@ class MainScreen(Screen[None]):
         Binding("a", f"act('{Action.ACCEPT}')", "Accept", id="accept"),
         Binding("i", f"act('{Action.IGNORE}')", "Ignore", id="ignore"),
         Binding("c", f"act('{Action.CANCEL}')", "Cancel", id="cancel"),
+        Binding("C", f"act('{Action.UNCANCEL}')", "Un-cancel", show=False, id="uncancel"),
         Binding("p", "post", "Post", id="post"),
         Binding("e", "errors", "Errors: orders set aside", show=False, id="errors"),
     ]
