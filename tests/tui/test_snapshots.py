@@ -180,17 +180,35 @@ def test_detail_with_a_diff(snap_compare: Any, frozen_app: OrderApp) -> None:
                         run_before=settled)
 
 
-def test_posted_order_confirmation(snap_compare: Any, frozen_app: OrderApp) -> None:
+def test_posted_order_confirmation(snap_compare: Any, posting_app: OrderApp) -> None:
+    """A posted order's update and a refund-and-cancel: both called out, V and K to choose."""
+
     async def mark_posted_updates(pilot: Pilot[Any]) -> None:
         await settled(pilot)
         await pilot.press("2")
         table = pilot.app.screen_stack[0].pane.table
         for row in table.visible_rows():
-            if row.posted:
+            if row.posted or "cancelled" in row.kinds:
                 pilot.app.screen_stack[0].marks.add(row.order_id)
+        table.refresh()
+        pilot.app.screen_stack[0].update_counts()
 
-    assert snap_compare(frozen_app, press=["a"], terminal_size=WIDE,
+    assert snap_compare(posting_app, press=["a"], terminal_size=WIDE,
                         run_before=mark_posted_updates)
+
+
+def test_a_long_confirmation_scrolls(snap_compare: Any, posting_app: OrderApp) -> None:
+    """Refresh of all 60 orders: the posted ones and the pending updates it takes come first,
+    the list scrolls, and the lines above it and the keys stay in view."""
+
+    async def mark_all_and_refresh(pilot: Pilot[Any]) -> None:
+        await settled(pilot)
+        await pilot.press("asterisk")
+        await settled(pilot)
+        await pilot.press("r")
+        await settled(pilot)
+
+    assert snap_compare(posting_app, terminal_size=WIDE, run_before=mark_all_and_refresh)
 
 
 def test_posting_confirmation(snap_compare: Any, posting_app: OrderApp) -> None:

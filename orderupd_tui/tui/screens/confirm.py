@@ -105,22 +105,26 @@ def change_words(changes: Iterable[Change]) -> str:
     return " · ".join(dict.fromkeys(parts))
 
 
-def order_lines(targets: Sequence[Target], action: Action) -> list[Text]:
-    """One line per order: ref, customer, total, and what is about to happen to it."""
+def order_lines(targets: Sequence[Target], action: Action,
+                notes: dict[str, str] | None = None) -> list[Text]:
+    """One line per order: ref, customer, total, and what is about to happen to it
+    (its pending change, its document, and ``notes`` by ref)."""
     width = max((len(t.ref) for t in targets), default=0)
     lines = []
     for t in targets:
         customer = t.customer if len(t.customer) <= CUSTOMER else t.customer[:CUSTOMER - 1] + "…"
-        notes = [change_words(t.changes)] if t.changes else []
+        said = [change_words(t.changes)] if t.changes else []
         if t.posted and action != Action.POST:
-            notes.append(f"posted as {t.document or 'an unnamed document'}")
+            said.append(f"posted as {t.document or 'an unnamed document'}")
         if action == Action.UNCANCEL and t.kept:
-            notes.append(f"{plural(t.kept, 'earlier document')} still in the books")
+            said.append(f"{plural(t.kept, 'earlier document')} still in the books")
+        if notes and notes.get(t.ref):
+            said.append(notes[t.ref])
         line = Text("⚠ " if t.alarms else "  ", style="bold")
         line.append(f"{t.ref:<{width}}  {customer:<{CUSTOMER}}  "
                     f"{t.total:>10,} {t.currency:<3}")
-        if notes:
-            line.append("  " + " · ".join(notes))
+        if said:
+            line.append("  " + " · ".join(said))
         lines.append(line)
     return lines
 
@@ -133,7 +137,7 @@ def alarm_warning(action: Action, targets: Sequence[Target]) -> list[str]:
     words = " and ".join(dict.fromkeys(a for t in alarmed for a in t.alarms))
     some = (f"1 change brings {words}" if len(alarmed) == 1 else
             f"{len(alarmed):,} changes bring {words}")
-    return [f"⚠ {some} (marked ⚠ below): {ALARMED[action]}."]
+    return [f"⚠ {some} (⚠ below): {ALARMED[action]}."]
 
 
 def taken_updates(action: Action, targets: Sequence[Target]) -> list[str]:
@@ -266,7 +270,9 @@ class ConfirmScreen(Confirmation):
     ]
 
     def __init__(self, action: Action, targets: Sequence[Target], on_reset: str,
-                 books: str) -> None:
+                 backend: str) -> None:
+        # Posted orders with posting turned off: their documents are in books no longer named.
+        books = "the books" if backend == "none" else backend
         posted = posted_warning(action, targets, on_reset, books)
         self.must_choose = bool(posted) and on_reset == OnReset.ASK
         self.books = books
@@ -369,11 +375,7 @@ def post_lines(plan: PostPlan) -> list[Text]:
         if lines:
             lines.append(Text(""))
         lines.append(Text(f"{title} ({len(refs):,}):", style="bold"))
-        for ref, line in zip(refs, order_lines([by_ref[r] for r in refs], Action.POST),
-                             strict=True):
-            if notes.get(ref):
-                line.append(f"  {notes[ref]}")
-            lines.append(line)
+        lines.extend(order_lines([by_ref[r] for r in refs], Action.POST, notes))
 
     settling = set(plan.settling)
     group("To be posted", [r for r in plan.ready if r in by_ref],
