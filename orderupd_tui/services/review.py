@@ -138,7 +138,7 @@ def uncancel_refusal(local_status: str, order_status: str) -> str | None:
         return ("was cancelled by its store (order_status cancelled): it stays cancelled; "
                 "if the store reopens it, accept that update, then un-cancel")
     if local_status != LocalStatus.CANCELLED:
-        return "is not cancelled here: nothing to un-cancel"
+        return "is not cancelled here"
     return None
 
 

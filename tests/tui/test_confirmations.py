@@ -218,7 +218,8 @@ async def test_C_uncancels_a_local_cancel_from_the_inbox(demo: DemoProcess,
         assert isinstance(app.screen, ConfirmScreen)
         text = confirm_text(app)
         assert "Un-cancel 1 order?" in text
-        assert "Make each order active again here; it stays unposted" in text
+        assert "Make each order active again here: a store change its cancel closed comes " \
+            "back for review, and it stays unposted until you post it." in text
         customer, total = recognisable(ref)
         line = listed(app)
         assert ref in line and customer in line and total in line

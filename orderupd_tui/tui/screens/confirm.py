@@ -48,7 +48,8 @@ WHAT = {
     Action.IGNORE: "Keep the local copy; this change will not be raised again.",
     Action.CANCEL: "Mark each order cancelled here; a cancelled order is never posted.",
     Action.REFRESH: "Delete the local copy of each order and download it again.",
-    Action.UNCANCEL: "Make each order active again here; it stays unposted until you post it.",
+    Action.UNCANCEL: "Make each order active again here: a store change its cancel closed comes "
+                     "back for review, and it stays unposted until you post it.",
 }
 NOUN = {Action.ACCEPT: "update", Action.IGNORE: "update", Action.CANCEL: "order",
         Action.REFRESH: "order", Action.UNCANCEL: "order"}
