@@ -263,8 +263,12 @@ def _reset_refusal(session: Session, order: Order, action: str, confirmed: bool,
         return (f"is posted as {document}: {action} resets its accounting state; "
                 f"confirm with --yes (and --void or --keep)")
     if (reset or session.settings.accounting.on_reset) == OnReset.ASK:
+        if action == Action.CANCEL:
+            return (f"is posted as {document}: say --void to void it in the books "
+                    "(recommended: the order is cancelled) or --keep to leave it there, "
+                    "still counting the sale")
         return (f"is posted as {document}: say --void to void it in the books or --keep to "
-                f"keep it (it must then not be posted again)")
+                "leave it there (reposting is then blocked until it is voided there or forced)")
     return None
 
 

@@ -107,6 +107,10 @@ def test_a_posted_order_cancelled_with_keep_stays_out_of_the_books(cli, clean_de
     document = order(cli, ref)["accounting"]["ref"]
     clean_demo.control.change(target["id"], "edit_note")
     assert cli("poll").returncode == 0
+    asked = cli("cancel", ref, "--yes")  # on_reset: ask needs a choice; void is recommended
+    assert asked.returncode == 3
+    assert f"is posted as {document}: say --void to void it in the books (recommended" in \
+        asked.stderr
     assert cli("cancel", ref, "--yes", "--keep").returncode == 0
 
     assert cli("uncancel", ref).returncode == 0
