@@ -107,13 +107,18 @@ def change_words(changes: Iterable[Change]) -> str:
 
 
 def order_lines(targets: Sequence[Target], action: Action,
-                notes: dict[str, str] | None = None) -> list[Text]:
+                notes: dict[str, str] | None = None,
+                among: Sequence[Target] | None = None) -> list[Text]:
     """One line per order: ref, customer, total, and what is about to happen to it
-    (its pending change, its document, and ``notes`` by ref)."""
-    width = max((len(t.ref) for t in targets), default=0)
+    (its pending change, its document, and ``notes`` by ref); columns as wide as
+    ``among`` (default: these orders) needs."""
+    every = targets if among is None else among
+    width = max((len(t.ref) for t in every), default=0)
+    names = min(CUSTOMER, max((len(t.customer) for t in every), default=0))
+    money = max((len(f"{t.total:,}") for t in every), default=0)
     lines = []
     for t in targets:
-        customer = t.customer if len(t.customer) <= CUSTOMER else t.customer[:CUSTOMER - 1] + "…"
+        customer = t.customer if len(t.customer) <= names else t.customer[:names - 1] + "…"
         said = [change_words(t.changes)] if t.changes else []
         if t.posted and action != Action.POST:
             said.append(f"posted as {t.document or 'an unnamed document'}")
@@ -122,8 +127,7 @@ def order_lines(targets: Sequence[Target], action: Action,
         if notes and notes.get(t.ref):
             said.append(notes[t.ref])
         line = Text("⚠ " if t.alarms else "  ", style="bold")
-        line.append(f"{t.ref:<{width}}  {customer:<{CUSTOMER}}  "
-                    f"{t.total:>10,} {t.currency:<3}")
+        line.append(f"{t.ref:<{width}}  {customer:<{names}}  {t.total:>{money},} {t.currency:<3}")
         if said:
             line.append("  " + " · ".join(said))
         lines.append(line)
@@ -376,7 +380,7 @@ def post_lines(plan: PostPlan) -> list[Text]:
         if lines:
             lines.append(Text(""))
         lines.append(Text(f"{title} ({len(refs):,}):", style="bold"))
-        lines.extend(order_lines([by_ref[r] for r in refs], Action.POST, notes))
+        lines.extend(order_lines([by_ref[r] for r in refs], Action.POST, notes, plan.targets))
 
     settling = set(plan.settling)
     group("To be posted", [r for r in plan.ready if r in by_ref],
