@@ -74,7 +74,7 @@ async def test_a_confirmation_names_each_order_with_its_customer_total_and_chang
         for ref in refs:
             (line,) = [x for x in lines if ref in x]
             customer, total = recognisable(ref)
-            assert customer in line and total in line and "note edited" in line
+            assert customer in line and total in line and "Note changed" in line
         assert not app.screen.query("#confirm-warning")  # nothing to warn about
         await pilot.press("n")
 
@@ -98,8 +98,8 @@ async def test_a_refund_and_a_cancellation_are_called_out(demo: DemoProcess,
         lines = listed(app).splitlines()
         for ref in (refunded, cancelled):
             assert next(x for x in lines if ref in x).startswith("⚠")
-        assert "→refunded" in next(x for x in lines if refunded in x)
-        assert "cancelled" in next(x for x in lines if cancelled in x)
+        assert "→ refunded" in next(x for x in lines if refunded in x)
+        assert "Cancelled" in next(x for x in lines if cancelled in x)
         assert not next(x for x in lines if plain in x).startswith("⚠")
         await pilot.press("n")
         await pilot.press("U", "space", "c")  # one order: a cancel of a plain change says nothing
@@ -120,13 +120,13 @@ async def test_refresh_lists_the_pending_updates_it_takes_and_every_order(
         await settle(pilot)
         text = confirm_text(app)
         assert f"Refresh {everything} orders?" in text
-        assert "It also takes 2 pending updates (note 2): each is accepted" in text
+        assert "It also takes 2 pending updates (Note 2): each is accepted" in text
         assert "more" not in text  # never "… and N more"
         lines = listed(app).splitlines()
         assert len(lines) == everything
         assert {r.ref for r in table(app).visible_rows()} <= {x.split()[0] for x in lines}
         for ref in pending:  # the orders whose updates it takes come first, with the change
-            assert any(ref in x and "note edited" in x for x in lines[:2])
+            assert any(ref in x and "Note changed" in x for x in lines[:2])
 
         body = app.screen.query_one("#confirm-list", VerticalScroll)
         keys = app.screen.query_one("#confirm-keys")

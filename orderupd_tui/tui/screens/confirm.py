@@ -27,7 +27,7 @@ confirming never forces a repost over it; ``f`` does, and only there.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import ClassVar
 
 from rich.text import Text
@@ -38,7 +38,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from orderupd_tui.domain.changes import Change
+from orderupd_tui.domain import labels
 from orderupd_tui.domain.states import Action, OnReset
 from orderupd_tui.services.inbox import Target, stores_of
 from orderupd_tui.services.postplan import PostPlan
@@ -62,13 +62,6 @@ ALARMED = {
     Action.CANCEL: "the order is cancelled here as well",
     Action.REFRESH: "refreshing takes it into the local copy",
 }
-#: Short names for the fields a change line shows (a local stand-in for the shared labels).
-LABELS = {"payment_status": "payment", "fulfillment_status": "fulfilment",
-          "order_status": "status", "platform_status": "store status",
-          "accounting_status": "books", "shipping_address": "shipping address",
-          "billing_address": "billing address", "line_items": "lines"}
-#: Changes shown as "edited" rather than old→new: their values are long.
-EDITED = ("line_items", "shipping_address", "billing_address", "note")
 #: Widest customer name a list line shows.
 CUSTOMER = 18
 #: Keys that move the list of orders; they never choose.
@@ -92,20 +85,6 @@ def plural(count: int, noun: str) -> str:
     return f"{count:,} {noun}" + ("" if count == 1 else "s")
 
 
-def change_words(changes: Iterable[Change]) -> str:
-    """``payment paid→refunded · cancelled``: a pending change in a few words."""
-    parts = []
-    for c in changes:
-        label = LABELS.get(c.field, c.field)
-        if c.kind == "cancelled":
-            parts.append("cancelled" if c.new == "yes" else "un-cancelled")
-        elif c.kind in EDITED:
-            parts.append(f"{label} edited")
-        else:
-            parts.append(f"{label} {c.old}→{c.new}")
-    return " · ".join(dict.fromkeys(parts))
-
-
 def order_lines(targets: Sequence[Target], action: Action,
                 notes: dict[str, str] | None = None,
                 among: Sequence[Target] | None = None) -> list[Text]:
@@ -119,7 +98,7 @@ def order_lines(targets: Sequence[Target], action: Action,
     lines = []
     for t in targets:
         customer = t.customer if len(t.customer) <= names else t.customer[:names - 1] + "…"
-        said = [change_words(t.changes)] if t.changes else []
+        said = [labels.summary([c.to_dict() for c in t.changes])] if t.changes else []
         if t.posted and action != Action.POST:
             said.append(f"posted as {t.document or 'an unnamed document'}")
         if action == Action.UNCANCEL and t.kept:
@@ -151,7 +130,7 @@ def taken_updates(action: Action, targets: Sequence[Target]) -> list[str]:
     if action != Action.REFRESH or not pending:
         return []
     kinds = Counter(k for t in pending for k in t.kinds)
-    counted = ", ".join(f"{LABELS.get(k, k)} {n:,}" for k, n in kinds.most_common())
+    counted = ", ".join(f"{labels.kind_label(k)} {n:,}" for k, n in kinds.most_common())
     return [f"It also takes {plural(len(pending), 'pending update')} ({counted}): each is "
             "accepted with the fresh copy; their orders show the change below."]
 
