@@ -286,9 +286,8 @@ class MainScreen(Screen[None]):
         previous = table.listing
         if previous is not None and previous is not message.listing:
             previous.cancel()
-        cursor = message.cursor
-        if message.reload:
-            cursor += table.cursor - message.asked_at  # moves made while it loaded
+        # Moves made while it loaded (a burst like ``/100⏎j``) count in the new listing.
+        cursor = message.cursor + table.cursor - message.asked_at
         table.show(Window(message.listing, message.start, message.rows), cursor,
                    message.screen_line)
         if not message.reload:
