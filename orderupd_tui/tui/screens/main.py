@@ -67,6 +67,10 @@ from orderupd_tui.tui.widgets.table import PAGE, VirtualTable, Window, keys_to_s
 COUNT_AFTER = 0.3
 #: The panes in the order ``tab`` goes through them (``shift+tab`` goes back).
 PANES = ("inbox", "updates")
+#: Below this width every key that applies does not fit in the Footer: it leaves out
+#: these (still in the palette and help), so that ``q Quit`` at the end shows.
+NARROW = 90
+LEFT_OUT_WHEN_NARROW = frozenset({"filter"})
 
 
 def types_a_character(key: str) -> bool:
@@ -150,6 +154,7 @@ class MainScreen(Screen[None]):
         self._hidden_asked: tuple[Listing, int] | None = None
         #: A pane whose ``*`` waits for the listing of the view just typed.
         self._mark_all_waiting: set[str] = set()
+        self.narrow = False
 
     def compose(self) -> ComposeResult:
         width = store_width(list(self.context.stores))
@@ -170,6 +175,10 @@ class MainScreen(Screen[None]):
         footer = self.query_one(Footer)
         footer.compact = event.size.width < 110
         footer.show_command_palette = event.size.width >= 100
+        narrow = event.size.width < NARROW
+        if narrow != self.narrow:
+            self.narrow = narrow
+            self.refresh_bindings()
 
     def on_mount(self) -> None:
         self.panes = {
@@ -388,7 +397,8 @@ class MainScreen(Screen[None]):
 
     def _hidden_now(self) -> int:
         """Marked orders the active pane's listing leaves out; asked for in a worker when the
-        listing or the marks changed (0 until it answers, which takes a query or two)."""
+        listing or the marks changed.  Until it answers (a query or two), the count for the
+        same view and marks before a reload stands; for a new view or new marks, 0."""
         listing = self.pane.table.listing
         if not self.marks or listing is None:
             return 0
@@ -396,6 +406,8 @@ class MainScreen(Screen[None]):
         if known is not None and known.listing is listing \
                 and known.version == self.marks_version:
             return known.hidden
+        same = known is not None and known.version == self.marks_version \
+            and type(known.listing) is type(listing) and known.listing.view == listing.view
         if self._hidden_asked != (listing, self.marks_version):
             self._hidden_asked = (listing, self.marks_version)
             marks, version = list(self.marks), self.marks_version
@@ -404,7 +416,7 @@ class MainScreen(Screen[None]):
                 return HiddenCounted(listing, version, len(marks) - len(listing.among(marks)))
 
             in_background(self, self.context, "hidden", read)
-        return known.hidden if known is not None and known.listing is listing else 0
+        return known.hidden if same and known is not None else 0
 
     def on_hidden_counted(self, message: HiddenCounted) -> None:
         self._hidden = message
@@ -447,11 +459,16 @@ class MainScreen(Screen[None]):
         if not self.panes:
             return bindings
         typing = self.focused is self.filter_input
-        return {
+        shown = {
             key: active for key, active in bindings.items()
             if not (typing and types_a_character(key))
             and (active.node is not self or self._applies(*parse(active.binding.action)[1:]))
         }
+        if self.narrow:
+            for key, active in shown.items():
+                if active.node is self and active.binding.id in LEFT_OUT_WHEN_NARROW:
+                    shown[key] = active._replace(binding=replace(active.binding, show=False))
+        return shown
 
     def _applies(self, action: str, parameters: tuple[object, ...]) -> bool:
         """Whether the key does something now: what the Footer offers."""
