@@ -31,6 +31,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
+from rich.cells import cell_len
 from textual import events, on
 from textual.actions import parse
 from textual.app import ComposeResult
@@ -67,9 +68,10 @@ from orderupd_tui.tui.widgets.table import PAGE, VirtualTable, Window, keys_to_s
 COUNT_AFTER = 0.3
 #: The panes in the order ``tab`` goes through them (``shift+tab`` goes back).
 PANES = ("inbox", "updates")
-#: Below this width every key that applies does not fit in the Footer: it leaves out
-#: these (still in the palette and help), so that ``q Quit`` at the end shows.
-NARROW = 90
+#: Below this width the Footer packs its keys tighter.
+COMPACT = 110
+#: When every key that applies does not fit in a narrow Footer, it leaves out these (still
+#: in the palette and help), so that ``q Quit`` at the end shows.
 LEFT_OUT_WHEN_NARROW = frozenset({"filter"})
 
 
@@ -154,7 +156,6 @@ class MainScreen(Screen[None]):
         self._hidden_asked: tuple[Listing, int] | None = None
         #: A pane whose ``*`` waits for the listing of the view just typed.
         self._mark_all_waiting: set[str] = set()
-        self.narrow = False
 
     def compose(self) -> ComposeResult:
         width = store_width(list(self.context.stores))
@@ -173,12 +174,9 @@ class MainScreen(Screen[None]):
     def on_resize(self, event: events.Resize) -> None:
         """On a narrow terminal the Footer packs its keys tighter, so ``?`` always shows."""
         footer = self.query_one(Footer)
-        footer.compact = event.size.width < 110
+        footer.compact = event.size.width < COMPACT
         footer.show_command_palette = event.size.width >= 100
-        narrow = event.size.width < NARROW
-        if narrow != self.narrow:
-            self.narrow = narrow
-            self.refresh_bindings()
+        self.refresh_bindings()  # what fits in the Footer may have changed
 
     def on_mount(self) -> None:
         self.panes = {
@@ -464,11 +462,16 @@ class MainScreen(Screen[None]):
             if not (typing and types_a_character(key))
             and (active.node is not self or self._applies(*parse(active.binding.action)[1:]))
         }
-        if self.narrow:
+        if self.size.width < COMPACT and self._footer_width(shown) > self.size.width:
             for key, active in shown.items():
                 if active.node is self and active.binding.id in LEFT_OUT_WHEN_NARROW:
                     shown[key] = active._replace(binding=replace(active.binding, show=False))
         return shown
+
+    def _footer_width(self, bindings: dict[str, ActiveBinding]) -> int:
+        """The cells a compact Footer needs for these keys: ``key description`` and a gap each."""
+        return sum(cell_len(self.app.get_key_display(b.binding)) + cell_len(b.binding.description)
+                   + 2 for b in bindings.values() if b.binding.show)
 
     def _applies(self, action: str, parameters: tuple[object, ...]) -> bool:
         """Whether the key does something now: what the Footer offers."""
