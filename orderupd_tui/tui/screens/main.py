@@ -576,16 +576,14 @@ class MainScreen(Screen[None]):
 
     def action_mark_all(self) -> None:
         """``*``: mark every row of the listing on screen (once the view just typed is read)."""
-        pane = self.pane
-        listing = pane.table.listing
-        if listing is not None and listing.view == pane.view and self._refused("mark_all"):
-            return
-        self._mark_all(pane)
+        self._mark_all(self.pane)
 
     def _mark_all(self, pane: Pane) -> None:
         listing = pane.table.listing
         if listing is None or listing.view != pane.view:
             self._mark_all_waiting.add(pane.name)  # done when that view's rows arrive
+            return
+        if pane is self.pane and self._refused("mark_all"):
             return
 
         def read() -> IdsLoaded:
