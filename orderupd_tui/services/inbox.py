@@ -480,6 +480,23 @@ class Listing:
                 self._counting = None
         return self.total
 
+    def found_end(self, total: int) -> None:
+        """A page read came back short at position ``total``: the list has that many rows,
+        as exact as a count taken now (a poll changes both alike)."""
+        if self.total is None:
+            self.total = total
+
+    def among(self, order_ids: Sequence[int]) -> set[int]:
+        """Which of these orders this list shows: a mark outside it is hidden."""
+        found: set[int] = set()
+        for start in range(0, len(order_ids), ID_CHUNK):
+            chunk = list(order_ids[start:start + ID_CHUNK])
+            marks = ", ".join("?" * len(chunk))
+            found.update(r[0] for r in self.inbox.rows(
+                f"SELECT o.id FROM {self.from_sql} WHERE {self.where_sql} "
+                f"AND o.id IN ({marks})", [*self.params, *chunk]))
+        return found
+
     def cancel(self) -> None:
         """Stop a count running in another thread: typing on makes it useless."""
         self._cancelled = True
@@ -672,6 +689,11 @@ class OrderList(Listing):
         if self.keys is None:
             return super().ids()
         return [int(key[-1]) for key in self.keys]
+
+    def among(self, order_ids: Sequence[int]) -> set[int]:
+        if self.keys is None:
+            return super().among(order_ids)
+        return {i for i in order_ids if i in self._places}
 
     def _held(self, start: int, end: int) -> list[OrderRow]:
         """The held matches ``[start, end)``, fetched by id (a row changed since is skipped)."""

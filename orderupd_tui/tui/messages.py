@@ -218,3 +218,15 @@ class SetAsideDismissed(Message):
 
     ref: str
     error: str | None = None
+
+
+@dataclass
+class HiddenCounted(Message):
+    """How many of the marked orders a listing leaves out, for ``marked N (M hidden)``.
+
+    ``version`` is the marks' version it was counted for: marks changed since make it stale.
+    """
+
+    listing: Listing
+    version: int
+    hidden: int

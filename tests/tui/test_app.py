@@ -762,19 +762,20 @@ async def test_the_command_palette_offers_every_action(session: Session) -> None
         assert isinstance(app.screen, HelpScreen)
 
 
-async def test_the_footer_greys_out_keys_that_do_not_apply(session: Session) -> None:
+async def test_the_footer_leaves_out_keys_that_do_not_apply(session: Session) -> None:
     app = app_for(session)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         footer_keys = {k.action: k for k in main_of(app).query("FooterKey")}
-        assert footer_keys["act('accept')"].has_class("-disabled")  # accept is for Updates
-        assert not footer_keys["act('refresh')"].has_class("-disabled")
-        assert not footer_keys["post"].has_class("-disabled")
+        assert "act('accept')" not in footer_keys  # the row under the cursor has no update
+        assert "act('refresh')" in footer_keys
+        assert "post" in footer_keys
+        assert not any(k.has_class("-disabled") for k in footer_keys.values())
         await pilot.press("2")
         await pilot.pause()
         footer_keys = {k.action: k for k in main_of(app).query("FooterKey")}
-        assert footer_keys["act('accept')"].has_class("-disabled")  # nothing pending
-        assert footer_keys["post"].has_class("-disabled")  # an update's order is never postable
+        assert "act('accept')" not in footer_keys  # nothing pending
+        assert "post" not in footer_keys  # an update's order is never postable
 
 
 @pytest.mark.parametrize("keys", [["q"], ["question_mark", "q", "q"]])  # q closes help first

@@ -10,8 +10,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal
+from textual.message import Message
 from textual.widgets import Static
 
 #: Longest store error shown in the status bar; the notification has the whole text.
@@ -20,6 +22,20 @@ SHORT_ERROR = 48
 
 def number(value: int) -> str:
     return f"{value:,}"
+
+
+class _TabLabels(Static):
+    """The tabs themselves; a click on one chooses its pane."""
+
+    def __init__(self, id: str) -> None:
+        super().__init__(id=id)
+        #: Each tab's pane and the columns it covers, as last drawn.
+        self.spans: list[tuple[str, int, int]] = []
+
+    def on_click(self, event: events.Click) -> None:
+        for name, start, end in self.spans:
+            if start <= event.x < end:
+                self.post_message(PaneTabs.Chosen(name))
 
 
 class PaneTabs(Horizontal):
@@ -31,31 +47,48 @@ class PaneTabs(Horizontal):
     PaneTabs > #tabs-right { width: 1fr; text-align: right; padding: 0 1; }
     """
 
+    class Chosen(Message):
+        """A tab was clicked: show its pane."""
+
+        def __init__(self, pane: str) -> None:
+            super().__init__()
+            self.pane = pane
+
     def compose(self) -> ComposeResult:
-        yield Static(id="tabs-left")
+        yield _TabLabels(id="tabs-left")
         yield Static(id="tabs-right")
 
     def show(self, active: str, pending: int, right: str = "") -> None:
         text = Text(no_wrap=True)
+        spans = []
         for key, name, label in (("1", "inbox", "Inbox"), ("2", "updates", "Updates")):
             style = "reverse bold" if name == active else ""
             count = f" {number(pending)}" if name == "updates" and pending else ""
+            start = text.cell_len
             text.append(f" {key} {label}{count} ", style)
+            spans.append((name, start, text.cell_len))
             text.append(" ")
         # Fixed sizes: a repaint, never a layout of the whole screen, on every keystroke.
-        self.query_one("#tabs-left", Static).update(text, layout=False)
+        labels = self.query_one("#tabs-left", _TabLabels)
+        labels.spans = spans
+        labels.update(text, layout=False)
         self.query_one("#tabs-right", Static).update(Text(right, no_wrap=True,
                                                            overflow="ellipsis"), layout=False)
 
 
 class CountLine(Static):
-    """``shown 60 / 1,000 · pending 12 · marked 3``."""
+    """``orders shown 60 / 1,000 · pending 12 · marked 3 (1 hidden)``.
+
+    ``hidden``: marked orders the pane's listing leaves out (a filter, or an update
+    resolved), so that marks kept across a filter change are never silent.
+    """
 
     def show(self, shown: int, exact: bool, total: int, pending: int, marked: int,
-             noun: str) -> None:
+             noun: str, hidden: int = 0) -> None:
         shown_text = number(shown) if exact else f"≥{number(shown)} (counting…)"
+        hidden_text = f" ({number(hidden)} hidden)" if hidden else ""
         self.update(f"{noun} shown {shown_text} / {number(total)} · pending {number(pending)}"
-                    f" · marked {number(marked)}", layout=False)
+                    f" · marked {number(marked)}{hidden_text}", layout=False)
 
 
 @dataclass

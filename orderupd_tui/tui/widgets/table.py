@@ -14,6 +14,17 @@ again when :class:`CountWanted` has been answered.
 When the data changes underneath (a poll, a batch), the screen builds the
 new listing in a worker around the cursor's row and :meth:`VirtualTable.show`
 puts the cursor and the view back on the same order.
+
+The count the table goes by is never made up: until the exact count
+arrives it is the rows known to exist (a read that came back short has
+found the end, which makes it exact), and whenever the count changes the
+cursor and the view are brought back inside it.
+
+Keys: the table never queues a key of its own.  Textual hands each key to
+the focused widget's queue as it arrives; with two tables and a filter
+line taking focus in turn, keys sent in a burst would land in different
+queues and be handled out of order.  :func:`keys_to_screen` puts them all
+in the screen's one queue instead (see ``MainScreen.on_key``).
 """
 
 from __future__ import annotations
@@ -43,6 +54,16 @@ MAX_WINDOW = 1000
 PREFETCH = PAGE // 2
 #: What a row still being fetched shows.
 PLACEHOLDER = "…"
+
+
+def keys_to_screen(widget: Widget, event: events.Event) -> bool:
+    """Queue a key Textual forwards to ``widget`` on its screen instead; False for any other
+    event.  Called as the key arrives, so every key of the screen is queued in arrival order."""
+    if not isinstance(event, events.Key):
+        return False
+    event._set_forwarded()
+    widget.screen.post_message(event)
+    return True
 
 
 class Window:
@@ -81,13 +102,19 @@ class Window:
         listing = self.listing
         start, rows = self.start, list(self.rows)
         if rows and start <= first <= self.end:
-            rows.extend(listing.after(rows[-1].key, last - self.end + PAGE))
+            asked = last - self.end + PAGE
+            more = listing.after(rows[-1].key, asked)
+            rows.extend(more)
+            if len(more) < asked:
+                listing.found_end(start + len(rows))
         elif rows and start <= last <= self.end:
             more = listing.before(rows[0].key, start - first + PAGE)
             rows[:0] = more
             start -= len(more)
         elif first < PAGE:
             rows, start = listing.after(None, last + PAGE), 0
+            if len(rows) < last + PAGE:
+                listing.found_end(len(rows))
         elif exact and last > total - PAGE:
             rows = listing.before(None, total - first + PAGE)
             start = total - len(rows)
@@ -213,6 +240,13 @@ class VirtualTable(Widget, can_focus=True):
             self.first = first
             self.last = last
 
+    class CursorMoved(Message):
+        """The cursor is on another row: what the keys can do may have changed."""
+
+        def __init__(self, table: VirtualTable) -> None:
+            super().__init__()
+            self.table = table
+
     class CountWanted(Message):
         """A key needs the listing's exact count (End, the scrollbar) before it can act fully."""
 
@@ -253,12 +287,14 @@ class VirtualTable(Widget, can_focus=True):
         self._asked = None
         if not self.total_exact:
             self._set_total(window.listing)
+            self._keep_inside()
         self.refresh()
 
     def count_ready(self, listing: Listing) -> None:
         """The listing's exact count arrived (it was computed in the background)."""
         if self.listing is listing:
             self._set_total(listing)
+            self._keep_inside()
             then, self._after_count = self._after_count, None
             if then is not None:
                 then()
@@ -268,9 +304,18 @@ class VirtualTable(Widget, can_focus=True):
         self.total_exact = listing.total is not None
         self.total = listing.total if listing.total is not None else listing.lower_bound
         if not self.total_exact:
-            # Until the count arrives, at least the rows already found exist.
+            # Until the count arrives, the rows known to exist: never a guess.
             window = self._window
-            self.total = max(self.total, window.end if window else 0, PAGE)
+            self.total = max(self.total, window.end if window else 0)
+
+    def _keep_inside(self) -> None:
+        """The count changed: the cursor and the view stay on rows that exist."""
+        cursor = max(0, min(self.cursor, self.total - 1))
+        if cursor != self.cursor:
+            self.cursor = cursor
+            self.post_message(self.CursorMoved(self))
+        self._set_top(self.top)
+        self._scroll_cursor_into_view()
 
     def _exact_total(self, then: Callable[[], None]) -> None:
         """Do ``then`` now, and again once the exact count is known if it is still coming."""
@@ -291,10 +336,16 @@ class VirtualTable(Widget, can_focus=True):
             self._want(position, position + 1)
         return row
 
+    @property
+    def reach(self) -> int:
+        """How far rows may be asked for: the count, or a page past the rows known to exist
+        while it is still coming (a short page then finds the end)."""
+        return self.total if self.total_exact else self.total + PAGE
+
     def _want(self, first: int, last: int) -> None:
         """Ask for rows not held, once per gap: they draw as placeholders meanwhile."""
         window = self._window
-        if window is None or window.holds(first, last, self.total):
+        if window is None or window.holds(first, last, self.reach):
             return
         if self._asked is not None and self._asked[0] <= first and last <= self._asked[1]:
             return
@@ -330,6 +381,7 @@ class VirtualTable(Widget, can_focus=True):
             return
         old = self.cursor
         self.cursor = position
+        self.post_message(self.CursorMoved(self))
         if not self._scroll_cursor_into_view():
             self._refresh_row(old)
             self._refresh_row(position)
@@ -384,6 +436,10 @@ class VirtualTable(Widget, can_focus=True):
             self.marks.add(order)
         self._refresh_row(self.cursor)
         return True
+
+    def _forward_event(self, event: events.Event) -> None:
+        if not keys_to_screen(self, event):
+            super()._forward_event(event)
 
     # -- the mouse (never needed, but it works) -----------------------------------------
 
