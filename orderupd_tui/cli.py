@@ -9,7 +9,9 @@ unexpected errors are logged under the state dir and named in one line.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
+import shutil
 import signal
 import sys
 import time
@@ -23,9 +25,17 @@ from orderupd_tui.config import DEMO_SPEAKS, ConfigError, Settings, database_url
 from orderupd_tui.connect import ConnectUsage, connect, credential_state
 from orderupd_tui.db.connection import DatabaseError, redact
 from orderupd_tui.db.records import UnknownRef, find
-from orderupd_tui.domain.states import Action, ExitCode, OnReset
+from orderupd_tui.domain.states import (
+    AccountingState,
+    Action,
+    ExitCode,
+    LocalStatus,
+    OnReset,
+    PostingState,
+)
 from orderupd_tui.errorlog import log_unexpected
-from orderupd_tui.services import posting, queries, review, setaside, sync
+from orderupd_tui.services import posting, postplan, queries, review, setaside, sync
+from orderupd_tui.services.inbox import Inbox
 from orderupd_tui.services.session import Session
 from orderupd_tui.stores.base import StoreError
 from orderupd_tui.stores.mals import MalsReceiver
@@ -360,16 +370,15 @@ def _poll_loop(session: Session, args: argparse.Namespace, progress: _Progress) 
             _say(f"accounting: {'; '.join(books.errors)}")
         if books is not None and not args.json and (books.changed or books.released
                                                     or books.settled):
-            print(f"{datetime.now(UTC).strftime('%H:%M:%S')} {books.line()}", flush=True)
+            print(f"{queries.human_time(datetime.now(UTC))} {books.line()}", flush=True)
         if not args.watch:
             return ExitCode.FAILED if results.failed else ExitCode.OK
         time.sleep(session.settings.poll_interval)
 
 
 def _poll_line(result: sync.StoreResult) -> str:
-    stamp = datetime.now(UTC).strftime("%H:%M:%S")
-    line = (f"{stamp} {result.name}: {result.new} new, {result.updated} updated, "
-            f"{result.unchanged} unchanged")
+    line = (f"{queries.human_time(datetime.now(UTC))} {result.name}: {result.new} new, "
+            f"{result.updated} updated, {result.unchanged} unchanged")
     if result.errors:
         line += f" — failed ({len(result.errors)} error{'s' if len(result.errors) > 1 else ''})"
     if result.set_aside:
@@ -410,13 +419,105 @@ def _orders(session: Session, args: argparse.Namespace) -> int:
     if args.json:
         _json_array(rows)
         return ExitCode.OK
-    for o in rows:
-        mark = "*" if o["pending_update"] else " "
-        posted = o["accounting"]["ref"] or o["accounting"]["state"]
-        print(f"{mark} {o['ref']:<16} {o['created_at'][:10]} {o['customer'][:24]:<24} "
-              f"{o['total']:>10} {o['currency']} {o['payment_status']:<18} "
-              f"{o['fulfillment_status']:<11} {o['local_status']:<9} {posted}")
+    sample = list(itertools.islice(rows, queries.BATCH))
+    if not sample:
+        _say("no orders with a pending update" if args.pending else "no orders")
+        return ExitCode.OK
+    table = _OrdersTable(sample, shutil.get_terminal_size().columns)
+    print(table.header())
+    for o in itertools.chain(sample, rows):
+        print(table.line(o))
     return ExitCode.OK
+
+
+class _OrdersTable:
+    """The ``orders`` listing: a header row, then one aligned row per order.
+
+    Refs and document ids are never cut (two cut alike would look like one
+    order, or one document); the columns that fit the terminal are shown
+    (80 columns without one), the optional ones in :data:`OPTIONAL`'s order,
+    the customer shortened last of all.  Widths come from the first batch,
+    so a million orders stream without being held; a later, longer ref only
+    pushes its own row wider.
+    """
+
+    #: Shown whatever the width: the order, its money and where it stands.
+    REQUIRED = ("ORDER", "TOTAL", "STATUS", "BOOKS")
+    #: Added while they fit, in this order.
+    OPTIONAL = ("CREATED", "PAYMENT", "CUSTOMER")
+    #: Left to right.
+    ORDER = ("ORDER", "CREATED", "CUSTOMER", "TOTAL", "PAYMENT", "STATUS", "BOOKS")
+    RIGHT = frozenset({"TOTAL"})
+    #: Fewer characters than this and a customer's name says nothing: the column is left out.
+    MIN_CUSTOMER = 10
+
+    def __init__(self, sample: list[dict[str, Any]], columns: int) -> None:
+        cells = [self.cells(o) for o in sample]
+        self.width = {name: max(len(name), *(len(c[name]) for c in cells)) for name in self.ORDER}
+        shown = list(self.REQUIRED)
+        for name in self.OPTIONAL:
+            room = columns - self._total(shown) - 1
+            if room >= self.width[name]:
+                shown.append(name)
+            elif name == "CUSTOMER" and room >= self.MIN_CUSTOMER:
+                self.width[name] = room
+                shown.append(name)
+        self.shown = [name for name in self.ORDER if name in shown]
+
+    def _total(self, names: list[str]) -> int:
+        """The line's width with these columns: the mark, the cells and a space between."""
+        return 2 + sum(self.width[n] for n in names) + len(names) - 1
+
+    @staticmethod
+    def cells(o: dict[str, Any]) -> dict[str, str]:
+        return {"ORDER": o["ref"], "CREATED": o["created_at"][:10], "CUSTOMER": o["customer"],
+                "TOTAL": f"{o['total']} {o['currency']}", "PAYMENT": o["payment_status"],
+                "STATUS": _order_status(o), "BOOKS": _books_state(o["accounting"])}
+
+    def header(self) -> str:
+        return self._join(" ", {name: name for name in self.shown})
+
+    def line(self, o: dict[str, Any]) -> str:
+        return self._join("*" if o["pending_update"] else " ", self.cells(o))
+
+    def _join(self, mark: str, cells: dict[str, str]) -> str:
+        parts = []
+        for name in self.shown:
+            text, width = cells[name], self.width[name]
+            if name == "BOOKS":  # last: never padded, never cut
+                parts.append(text)
+            elif name == "CUSTOMER" and len(text) > width:
+                parts.append(text[:width - 1] + "…")
+            else:
+                parts.append(text.rjust(width) if name in self.RIGHT else text.ljust(width))
+        return f"{mark} " + " ".join(parts)
+
+
+def _order_status(o: dict[str, Any]) -> str:
+    """Why an order stands where it does, the weightiest reason first.
+
+    A cancel here and a cancel at the store are told apart (an order the
+    store cancelled is not cancelled here until its update is accepted or
+    cancelled), then a pending update, then the store's own status.
+    """
+    if o["local_status"] == LocalStatus.CANCELLED:
+        return "cancelled here"
+    if o["order_status"] == "cancelled":
+        return "store-cancelled"
+    if o["pending_update"]:
+        return "update pending"
+    return str(o["order_status"] or "-")
+
+
+def _books_state(accounting: dict[str, Any]) -> str:
+    """``posted DOC``, ``kept DOC`` (detached here, still in the books), or the state alone."""
+    kept = [p["ref"] for p in accounting["previous"] if p["state"] == PostingState.DETACHED]
+    state = accounting["state"]
+    head = f"posted {accounting['ref']}" if state == AccountingState.POSTED else state
+    if not kept:
+        return str(head)
+    documents = ", ".join(str(ref) for ref in kept)
+    return f"kept {documents}" if state == AccountingState.UNPOSTED else f"{head}, kept {documents}"
 
 
 def _updates(session: Session, args: argparse.Namespace) -> int:
@@ -424,9 +525,15 @@ def _updates(session: Session, args: argparse.Namespace) -> int:
     if args.json:
         _json_array(rows)
         return ExitCode.OK
-    for u in rows:
+    sample = list(itertools.islice(rows, queries.BATCH))
+    if not sample:
+        _say("no updates" if args.all else "no pending updates")
+        return ExitCode.OK
+    width = max(len("ORDER"), *(len(u["ref"]) for u in sample))
+    print(f"{'ORDER':<{width}} {'DETECTED':<20} {'STATUS':<9} CHANGES")
+    for u in itertools.chain(sample, rows):
         posted = " [posted]" if u["posted"] else ""
-        print(f"{u['ref']:<16} {u['status']:<9} {u['detected_at'][:19]} "
+        print(f"{u['ref']:<{width}} {queries.human_time(u['detected_at'])} {u['status']:<9} "
               f"{queries.summary(u['changes'])}{posted}")
     return ExitCode.OK
 
@@ -436,12 +543,18 @@ def _history(session: Session, args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(data))
         return ExitCode.OK
-    print(f"{data['ref']}")
+    print(f"{data['ref']} (id {data['id']})")
+    if data["postings"]:
+        print("postings:")
     for p in data["postings"]:
-        print(f"  posting {p['posting_id']} {p['state']} {p['document_ref'] or ''} "
-              f"{p['posted_at'] or ''}")
+        # The document id, and the posting id only where the books chose another one.
+        document = p["document_ref"] or p["posting_id"]
+        own = f" (posting {p['posting_id']})" if document != p["posting_id"] else ""
+        when = queries.human_time(p["posted_at"] or p["created_at"])
+        print(f"  {when} {p['state']:<8} {document}{own} {p['amount']} {p['currency']}")
+    print("events:" if data["events"] else "events: none")
     for e in data["events"]:
-        print(f"  {e['at'][:19]} {e['actor']:<12} {e['action']:<18} {e['detail']}")
+        print(f"  {queries.human_time(e['at'])} {e['actor']:<12} {e['action']:<18} {e['detail']}")
     return ExitCode.OK
 
 
@@ -459,22 +572,46 @@ def _errors(session: Session, args: argparse.Namespace) -> int:
         print(json.dumps([e.to_json() for e in entries]))
         return ExitCode.OK
     if not entries:
-        print("nothing is set aside")
+        _say("nothing is set aside")
         return ExitCode.OK
     print(f"{'ORDER':<24} {'SEEN':<20} {'TRIES':>5}  ERROR")
     for e in entries:
-        print(f"{e.ref:<24} {e.last_seen:%Y-%m-%d %H:%M:%S}  {e.attempts:>5}  {e.error}")
+        print(f"{e.ref:<24} {queries.human_time(e.last_seen)} {e.attempts:>5}  {e.error}")
     return ExitCode.OK
 
 
 def _review(session: Session, args: argparse.Namespace) -> int:
     result = review.review(session, args.refs, args.verb, confirmed=args.yes, reset=args.reset,
                            reason=getattr(args, "reason", None), void=posting.void_in_books)
+    return _report(result)
+
+
+def _report(result: review.BatchResult) -> int:
+    """Each order not done once, on stderr; the tally once, on stdout (DESIGN §6)."""
+    _say_not_done(result)
+    print(_tally(result))
+    return result.exit_code
+
+
+def _say_not_done(result: review.BatchResult) -> None:
+    """``shop:1277 is posted as …``: the ref, then why (a lookup's message names it already)."""
     for outcome in result.outcomes:
         if not outcome.ok:
-            _say(f"{outcome.ref}: {outcome.message}")
-    print(result.summary())
-    return result.exit_code
+            named = outcome.message.startswith(f"{outcome.ref}:")
+            _say(outcome.message if named else f"{outcome.ref} {outcome.message}")
+
+
+#: How an order that was not done is counted, by its outcome code (worst last).
+_NOT_DONE = ((ExitCode.FAILED, "failed"), (ExitCode.USAGE, "skipped"),
+             (ExitCode.REFUSED, "refused"))
+
+
+def _tally(result: review.BatchResult) -> str:
+    """``3 posted, 1 refused``: counts only, since each order not done has had its line."""
+    codes = [o.code for o in result.outcomes]
+    parts = [f"{codes.count(ExitCode.OK)} {Action(result.action).past}"]
+    parts += [f"{codes.count(code)} {word}" for code, word in _NOT_DONE if code in codes]
+    return ", ".join(parts)
 
 
 def _post(session: Session, args: argparse.Namespace) -> int:
@@ -483,27 +620,60 @@ def _post(session: Session, args: argparse.Namespace) -> int:
     if args.reconcile:
         result = posting.reconcile(session, args.refs or None)
     else:
-        if not args.yes and sys.stdin.isatty() and not _confirm_post(args.refs):
+        if not args.yes and sys.stdin.isatty() and not _confirm_post(session, args):
             _say("nothing posted")
             return ExitCode.REFUSED
         result = posting.post(session, args.refs, force=args.force)
-    for outcome in result.outcomes:
-        if not outcome.ok:
-            _say(f"{outcome.ref}: {outcome.message}")
-    if args.json:
-        print(json.dumps([_post_json(result.action, o) for o in result.outcomes]))
-    else:
-        print(result.summary())
+    if not args.json:
+        return _report(result)
+    _say_not_done(result)
+    print(json.dumps([_post_json(result.action, o) for o in result.outcomes]))
     return result.exit_code
 
 
-def _confirm_post(refs: Sequence[str]) -> bool:
-    """On a terminal, state the count and the total and ask, as the app's modal does."""
-    count, total = posting.batch_total(refs)
-    sys.stderr.write(f"Post {count} order{'s' if count != 1 else ''} ({total or 'no total'}) "
-                     "to the books? [y/N] ")
+def _confirm_post(session: Session, args: argparse.Namespace) -> bool:
+    """On a terminal, say what posting will do and ask, as the app's modal does.
+
+    The plan is the app's (:func:`postplan.plan_post`), built with the posting
+    service's own refusals: the count and total are of the orders that will
+    be posted, each one that will not is named with why, and so is each
+    earlier, detached document still in the books, with what ``--force`` does.
+    """
+    ids, unknown = [], []
+    for ref in dict.fromkeys(args.refs):
+        try:
+            ids.append(find(ref).id)
+        except UnknownRef as exc:
+            unknown.append(str(exc))
+    plan = postplan.plan_post(Inbox(session.db), ids)
+    forced = args.force and plan.can_force
+    count, total = plan.forced_total if forced else plan.total
+    lines = [f"Post {_orders_word(count)} ({total or 'no total'}) to the books?"]
+    if plan.settling:
+        lines.append(f"  {_orders_word(len(plan.settling))} with an unknown outcome are looked "
+                     f"up in the books first, and posted only if missing: "
+                     f"{', '.join(plan.settling)}")
+    for ref, documents in plan.detached:
+        earlier = ", ".join(documents)
+        lines.append(f"  {ref}: posted over its earlier, detached {earlier}, still in the books"
+                     if forced else
+                     f"  {ref}: not posted: its earlier, detached {earlier} is still in the "
+                     "books (void it there, or --force to post anyway)")
+    if plan.detached and not forced:
+        forced_count, forced_total = plan.forced_total
+        lines.append(f"  --force would post {_orders_word(forced_count)} "
+                     f"({forced_total or 'no total'})")
+    lines += [f"  {ref}: not posted: {why}" for ref, why in plan.refused]
+    lines += [f"  {message}: not posted" for message in unknown]
+    if not count:
+        return True  # nothing to ask: posting names each refusal once, and exits with its code
+    sys.stderr.write("\n".join(lines) + "\n[y/N] ")
     sys.stderr.flush()
     return sys.stdin.readline().strip().lower() in ("y", "yes")
+
+
+def _orders_word(count: int) -> str:
+    return f"{count} order{'s' if count != 1 else ''}"
 
 
 def _post_json(action: str, outcome: review.Outcome) -> dict[str, Any]:

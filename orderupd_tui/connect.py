@@ -152,7 +152,7 @@ def describe(entry: Stored | None, now: float | None = None) -> str:
     if entry is None or not entry.refresh_token:
         return "not connected"
     now = time.time() if now is None else now
-    expiry = datetime.fromtimestamp(entry.expires_at, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    expiry = datetime.fromtimestamp(entry.expires_at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     state = "valid until" if entry.expires_at > now else "expired at"
     age = max(0.0, now - entry.refresh_obtained_at) / 86400
     return (f"access token {state} {expiry} (renewed on use), refresh token "

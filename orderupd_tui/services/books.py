@@ -55,17 +55,17 @@ class BooksResult:
     errors: list[str] = field(default_factory=list)
 
     def line(self) -> str:
-        """``beancount: 120 documents checked, 1 changed in the books`` (+ errors)."""
+        """``beancount: 120 documents checked, 1 changed in the books``.
+
+        The errors are not in it: they are warnings, said once on stderr.
+        """
         parts = [f"{self.checked} documents checked"]
         for count, text in ((self.changed, "changed in the books"),
                             (self.released, "detached ones gone from the books"),
                             (self.settled, "unknown outcomes settled")):
             if count:
                 parts.append(f"{count} {text}")
-        line = f"{self.backend}: " + ", ".join(parts)
-        if self.errors:
-            line += " — error: " + "; ".join(self.errors)
-        return line
+        return f"{self.backend}: " + ", ".join(parts)
 
 
 def check(session: Session, actor: str = "poll") -> BooksResult | None:

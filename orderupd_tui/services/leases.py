@@ -101,7 +101,7 @@ class Lease:
         if holder.is_dead_here() and self._claim(Store.lease_owner == row.lease_owner):
             return None
         until = as_utc(row.lease_until)
-        when = f" until {until:%Y-%m-%d %H:%M:%S} UTC" if until else ""
+        when = f" until {until:%Y-%m-%dT%H:%M:%SZ}" if until else ""
         return (f"store {self.store!r} is being polled by {holder}{when}; "
                 "this poll of it was skipped")
 

@@ -22,9 +22,25 @@ PREVIOUS_STATES = (PostingState.DETACHED, PostingState.VOIDED)
 BATCH = 1000
 
 
+#: Every time in the CLI's human output: ISO-8601 UTC, to the second (``2026-12-01T10:00:00Z``).
+HUMAN_TIME = "%Y-%m-%dT%H:%M:%SZ"
+
+
 def iso(value: datetime | None) -> str | None:
     stamp = as_utc(value)
     return stamp.isoformat().replace("+00:00", "Z") if stamp else None
+
+
+def human_time(value: datetime | str | None) -> str:
+    """A time as people read it in the CLI: :data:`HUMAN_TIME`, or ``""`` for none.
+
+    Takes a datetime (naive ones are stored UTC) or a JSON contract's ISO string, so the
+    listings built from the JSON objects print the same format as everything else.
+    """
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    stamp = as_utc(value)
+    return stamp.strftime(HUMAN_TIME) if stamp else ""
 
 
 def orders_json(pending_only: bool = False) -> Iterator[dict[str, Any]]:

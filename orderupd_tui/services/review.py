@@ -222,8 +222,9 @@ def _prepare(session: Session, ref: str, action: str, confirmed: bool, reset: st
     label = order.ref
     update = Update.get_or_none((Update.order == order) & (Update.status == UpdateStatus.PENDING))
     if action != Action.REFRESH and update is None:
+        # Nothing to do is not a failure to reach anything: the order named does not need it.
         resolved = resolution.resolved_by_whom(order.id)
-        result.outcomes.append(Outcome(label, FAILED, f"was already {resolved}" if resolved
+        result.outcomes.append(Outcome(label, USAGE, f"was already {resolved}" if resolved
                                        else "has no pending update"))
         return None
     books = resolution.from_books(update)

@@ -238,7 +238,7 @@ def clock_warning(name: str, clock: datetime | None, now: datetime) -> str | Non
     amount = f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{minutes} min"
     side = "ahead of" if skew > timedelta(0) else "behind"
     return (f"store {name!r}: its clock is {amount} {side} this machine's "
-            f"(Date: {clock.strftime('%Y-%m-%d %H:%M:%S')} UTC); the cursor follows ours")
+            f"(Date: {clock:%Y-%m-%dT%H:%M:%SZ}); the cursor follows ours")
 
 
 def next_cursor(

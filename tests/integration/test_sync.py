@@ -193,7 +193,7 @@ def test_a_second_process_cannot_poll_a_leased_store(make_session, demo):
         Store.name == "main").execute()
     (result,) = sync.poll_once(session)
     assert result.errors == [f"store 'main' is being polled by elsewhere (pid 1) until "
-                             f"{until:%Y-%m-%d %H:%M:%S} UTC; this poll of it was skipped"]
+                             f"{until:%Y-%m-%dT%H:%M:%SZ}; this poll of it was skipped"]
     assert Order.select().count() == 0
 
 
