@@ -90,7 +90,8 @@ def _common(default: object) -> _Parser:
                         "else the user config dir)")
     common.add_argument("--db", metavar="URL", help="database URL, overriding the config")
     common.add_argument("--demo", action="store_true",
-                        help="use the embedded demo store, with its own database")
+                        help="use the embedded demo store and its own database (a verb: "
+                        "the running demo's, else the last one's)")
     return common
 
 
@@ -254,7 +255,8 @@ def _settings(args: argparse.Namespace) -> Settings:
     if args.demo:
         from orderupd_tui.demo.embedded import demo_settings
 
-        settings = demo_settings()
+        # The app starts the demo afresh; a verb works on the demo the app uses.
+        settings = demo_settings(fresh=args.verb is None)
     else:
         settings = load(locate(args.config))
     if args.db:

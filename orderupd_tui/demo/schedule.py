@@ -25,14 +25,15 @@ OnChange = Callable[[str, dict[str, Any]], None]
 
 class ChangeSchedule:
     def __init__(self, store: DemoStore, every: float, *, seed: int = 1,
-                 on_change: OnChange | None = None) -> None:
+                 on_change: OnChange | None = None, step: int = 0) -> None:
         if every <= 0:
             raise ValueError("the change interval must be positive")
         self.store = store
         self.every = every
         self.on_change = on_change
         self._rng = random.Random(seed + 2)
-        self._step = 0
+        #: How far through :data:`CYCLE` it is; given back to go on where another run stopped.
+        self.step = step
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="demo-schedule", daemon=True)
 
@@ -47,8 +48,8 @@ class ChangeSchedule:
     def apply_next(self) -> tuple[str, dict[str, Any]] | None:
         """Apply the next change of the cycle (skipping kinds no order allows)."""
         for _ in range(len(CYCLE)):
-            kind = CYCLE[self._step % len(CYCLE)]
-            self._step += 1
+            kind = CYCLE[self.step % len(CYCLE)]
+            self.step += 1
             order_id = self.store.pick(kind, self._rng)
             if order_id is None:
                 continue
