@@ -239,21 +239,3 @@ def test_check_config_never_shows_the_database_password(cli):
     cli.config.write_text("database: postgresql://bob:hunter2@127.0.0.1:1/db\nstores: []\n")
     proc = cli("check-config")
     assert proc.returncode == 0 and "bob:***@" in proc.stdout and "hunter2" not in proc.stdout
-
-
-def test_only_one_demo_runs_at_a_time(tmp_path):
-    env = {**os.environ, "XDG_DATA_HOME": str(tmp_path / "data"),
-           "XDG_STATE_HOME": str(tmp_path / "state")}
-    first = subprocess.Popen([EXE, "--demo", "poll", "--watch"], env=env, text=True,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             stdin=subprocess.DEVNULL)
-    try:
-        assert "shop:" in first.stdout.readline()  # the first demo is up and polling
-        second = subprocess.run([EXE, "--demo", "orders"], env=env, capture_output=True,
-                                text=True, timeout=60)
-    finally:
-        first.terminate()
-        first.communicate(timeout=30)
-    assert second.returncode == 2
-    assert second.stderr.strip() == ("orderupd-tui: another orderupd-tui --demo is running (it "
-                                     "owns the demo database): close it first")

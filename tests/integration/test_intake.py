@@ -338,7 +338,7 @@ def test_poll_names_set_aside_orders_on_stderr_and_errors_lists_them(shop, odd_c
     assert json.loads(odd_cli("errors", "--json").stdout) == []
     again = odd_cli("poll")
     assert again.returncode == 0, again.stderr
-    assert "nothing is set aside" in odd_cli("errors").stdout
+    assert "nothing is set aside" in odd_cli("errors").stderr
 
 
 def test_a_poll_killed_with_sigkill_never_blocks_the_next_one(shop, odd_cli, tmp_path):
