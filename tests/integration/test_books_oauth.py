@@ -139,7 +139,8 @@ def test_connect_by_code_then_posts_across_an_expiry(demo, tmp_path, oauth, qbo)
     assert oauth.grants.count("refresh_token") == refreshes + 1  # the expiry, crossed once
     assert set(oauth.grants[1:]) == {"refresh_token"} and oauth.reused == []
     check = cli("check-config")
-    assert re.search(r"credential: connected, access token (valid until|expired at) .* refresh "
+    assert re.search(r"credential: connected, access token (valid until|expired at) "
+                     r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \(renewed on use\), refresh "
                      r"token 0 days old", check.stdout), check.stdout
     no_secrets(cli, oauth, connected, posted, check)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 import shutil
 import signal
 import sqlite3
@@ -318,6 +319,9 @@ def test_poll_names_set_aside_orders_on_stderr_and_errors_lists_them(shop, odd_c
     (line,) = [x for x in poll.stderr.splitlines() if "set aside" in x]
     assert f"order {bad['id']}" in line and "total_price" in line and "twelve" in line
 
+    human = odd_cli("errors").stdout.splitlines()
+    assert human[0].split() == ["ORDER", "SEEN", "TRIES", "ERROR"]
+    assert re.match(rf"odd:{bad['id']} +\d{{4}}-\d\d-\d\dT\d\d:\d\d:\d\dZ +1  ", human[1])
     listed = odd_cli("errors", "--json")
     assert listed.returncode == 0
 
