@@ -25,9 +25,10 @@ from orderupd_tui.config import DEMO_SPEAKS, ConfigError, Settings, database_url
 from orderupd_tui.connect import ConnectUsage, connect, credential_state
 from orderupd_tui.db.connection import DatabaseError, redact
 from orderupd_tui.db.records import UnknownRef, find
+from orderupd_tui.domain import labels
 from orderupd_tui.domain.states import (
-    AccountingState,
     Action,
+    BooksState,
     ExitCode,
     LocalStatus,
     OnReset,
@@ -473,7 +474,8 @@ class _OrdersTable:
     @staticmethod
     def cells(o: dict[str, Any]) -> dict[str, str]:
         return {"ORDER": o["ref"], "CREATED": o["created_at"][:10], "CUSTOMER": o["customer"],
-                "TOTAL": f"{o['total']} {o['currency']}", "PAYMENT": o["payment_status"],
+                "TOTAL": f"{o['total']} {o['currency']}",
+                "PAYMENT": labels.value_label("payment_status", o["payment_status"]),
                 "STATUS": _order_status(o), "BOOKS": _books_state(o["accounting"])}
 
     def header(self) -> str:
@@ -512,14 +514,18 @@ def _order_status(o: dict[str, Any]) -> str:
 
 
 def _books_state(accounting: dict[str, Any]) -> str:
-    """``posted DOC``, ``kept DOC`` (detached here, still in the books), or the state alone."""
-    kept = [p["ref"] for p in accounting["previous"] if p["state"] == PostingState.DETACHED]
-    state = accounting["state"]
-    head = f"posted {accounting['ref']}" if state == AccountingState.POSTED else state
-    if not kept:
-        return str(head)
-    documents = ", ".join(str(ref) for ref in kept)
-    return f"kept {documents}" if state == AccountingState.UNPOSTED else f"{head}, kept {documents}"
+    """The app's books state (:meth:`BooksState.of`), with the documents it is about:
+    ``posted DOC``, ``kept DOC`` (detached here, still in the books), ``voided DOC``."""
+    previous = accounting["previous"]
+    kept = [str(p["ref"]) for p in previous if p["state"] == PostingState.DETACHED]
+    voided = [str(p["ref"]) for p in previous if p["state"] == PostingState.VOIDED]
+    state = BooksState.of(accounting["state"], kept=bool(kept), voided=bool(voided))
+    documents = {BooksState.POSTED: [str(accounting["ref"])], BooksState.KEPT: kept,
+                 BooksState.VOIDED: voided[-1:]}.get(state, [])
+    text = " ".join([state, ", ".join(documents)]) if documents else str(state)
+    if kept and state != BooksState.KEPT:  # posted again (forced), or in doubt: still there
+        text += f", kept {', '.join(kept)}"
+    return text
 
 
 def _updates(session: Session, args: argparse.Namespace) -> int:
@@ -536,7 +542,7 @@ def _updates(session: Session, args: argparse.Namespace) -> int:
     for u in itertools.chain(sample, rows):
         posted = " [posted]" if u["posted"] else ""
         print(f"{u['ref']:<{width}} {queries.human_time(u['detected_at'])} {u['status']:<9} "
-              f"{queries.summary(u['changes'])}{posted}")
+              f"{labels.summary(u['changes'])}{posted}")
     return ExitCode.OK
 
 

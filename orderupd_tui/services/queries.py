@@ -123,19 +123,6 @@ def update_json(u: Update) -> dict[str, Any]:
     }
 
 
-def summary(changes: list[dict[str, str]]) -> str:
-    """A one-line summary of changes, e.g. ``payment_status pending→paid · cancelled``."""
-    parts = []
-    for c in changes:
-        if c["field"] == "cancelled":
-            parts.append("cancelled" if c["new"] == "yes" else "un-cancelled")
-        elif c["kind"] in ("line_items", "shipping_address", "billing_address", "note"):
-            parts.append(f"{c['field']} edited")
-        else:
-            parts.append(f"{c['field']} {c['old']}→{c['new']}")
-    return " · ".join(dict.fromkeys(parts))
-
-
 def history_json(ref: str) -> dict[str, Any]:
     """An order's postings and events, oldest first."""
     order = find(ref)

@@ -85,20 +85,22 @@ def changed(demo: DemoProcess, cli: Cli, kind: str, exclude: set[int]) -> int:
 
 
 def test_orders_has_a_header_and_a_status_for_each_way_an_order_stands(cli, demo):
-    """Store-cancelled, cancelled here, update pending, posted and kept: each its own word."""
+    """Store-cancelled, cancelled here, update pending; posted, kept, voided: each its word."""
     assert cli("poll").returncode == 0
     used: set[int] = set()
-    posted_id, kept_id, plain_id = paid_ids(demo, 3)
-    used |= {posted_id, kept_id, plain_id}
-    posted, kept, plain = refs_of(cli, [posted_id, kept_id, plain_id])
-    assert cli("post", posted, kept, "--yes").returncode == 0
+    posted_id, kept_id, voided_id, plain_id = paid_ids(demo, 4)
+    used |= {posted_id, kept_id, voided_id, plain_id}
+    posted, kept, voided, plain = refs_of(cli, [posted_id, kept_id, voided_id, plain_id])
+    assert cli("post", posted, kept, voided, "--yes").returncode == 0
     demo.control.change(kept_id, "refund")
+    demo.control.change(voided_id, "refund")
     store_cancelled = changed(demo, cli, "cancel", used)
     locally = changed(demo, cli, "capture_payment", used)
     pending = changed(demo, cli, "fulfil", used)
     assert cli("poll").returncode == 0
     store_ref, local_ref, pending_ref = refs_of(cli, [store_cancelled, locally, pending])
     assert cli("accept", kept, "--yes", "--keep").returncode == 0
+    assert cli("accept", voided, "--yes", "--void").returncode == 0
     assert cli("accept", store_ref).returncode == 0
     assert cli("cancel", local_ref).returncode == 0
     rows = by_ref(cli)
@@ -115,6 +117,7 @@ def test_orders_has_a_header_and_a_status_for_each_way_an_order_stands(cli, demo
     kept_document = rows[kept]["accounting"]["previous"][0]["ref"]
     assert re.search(rf" (open|closed) +posted {document}$", line[posted]), line[posted]
     assert line[kept].endswith(f" kept {kept_document}")
+    assert line[voided].endswith(f" voided {rows[voided]['accounting']['previous'][0]['ref']}")
     assert " store-cancelled " in line[store_ref] and line[store_ref].endswith(" unposted")
     assert " cancelled here " in line[local_ref]
     assert line[pending_ref].startswith("* ") and " update pending " in line[pending_ref]
@@ -164,7 +167,8 @@ def test_every_time_is_iso_utc_to_the_second_and_history_names_each_id_once(cli,
     header, *lines = updates.stdout.splitlines()
     assert header.split() == ["ORDER", "DETECTED", "STATUS", "CHANGES"]
     (mine,) = [ln for ln in lines if ln.startswith(f"{ref} ")]
-    assert re.match(rf"{re.escape(ref)} +{ISO} pending +payment_status .*\[posted\]$", mine)
+    assert re.match(rf"{re.escape(ref)} +{ISO} pending +Payment: paid → refunded .*\[posted\]$",
+                    mine), mine
 
     history = cli("history", ref)
     assert history.returncode == 0
