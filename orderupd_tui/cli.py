@@ -473,7 +473,8 @@ class _OrdersTable:
 
     @staticmethod
     def cells(o: dict[str, Any]) -> dict[str, str]:
-        return {"ORDER": o["ref"], "CREATED": o["created_at"][:10], "CUSTOMER": o["customer"],
+        return {"ORDER": o["ref"], "CREATED": o["created_at"][:10],
+                "CUSTOMER": o["customer"] or "",
                 "TOTAL": f"{o['total']} {o['currency']}",
                 "PAYMENT": labels.value_label("payment_status", o["payment_status"]),
                 "STATUS": _order_status(o), "BOOKS": _books_state(o["accounting"])}
@@ -602,11 +603,15 @@ def _report(result: review.BatchResult) -> int:
 
 
 def _say_not_done(result: review.BatchResult) -> None:
-    """``shop:1277 is posted as …``: the ref, then why (a lookup's message names it already)."""
+    """One line on stderr for each order not done, saying why."""
     for outcome in result.outcomes:
         if not outcome.ok:
-            named = outcome.message.startswith(f"{outcome.ref}:")
-            _say(outcome.message if named else f"{outcome.ref} {outcome.message}")
+            _say(_why(outcome.ref, outcome.message))
+
+
+def _why(ref: str, message: str) -> str:
+    """``shop:1277 is posted as …``: the ref, then why (a lookup's message names it already)."""
+    return message if message.startswith(f"{ref}:") else f"{ref} {message}"
 
 
 #: How an order that was not done is counted, by its outcome code (worst last).
@@ -663,16 +668,16 @@ def _confirm_post(session: Session, args: argparse.Namespace) -> bool:
                      f"{', '.join(plan.settling)}")
     for ref, documents in plan.detached:
         earlier = ", ".join(documents)
-        lines.append(f"  {ref}: posted over its earlier, detached {earlier}, still in the books"
+        lines.append(f"  posted over a detached document still in the books: {ref} ({earlier})"
                      if forced else
-                     f"  {ref}: not posted: its earlier, detached {earlier} is still in the "
+                     f"  not posted: {ref} has an earlier, detached {earlier} still in the "
                      "books (void it there, or --force to post anyway)")
     if plan.detached and not forced:
         forced_count, forced_total = plan.forced_total
         lines.append(f"  --force would post {_orders_word(forced_count)} "
                      f"({forced_total or 'no total'})")
-    lines += [f"  {ref}: not posted: {why}" for ref, why in plan.refused]
-    lines += [f"  {message}: not posted" for message in unknown]
+    lines += [f"  not posted: {_why(ref, why)}" for ref, why in plan.refused]
+    lines += [f"  not posted: {message}" for message in unknown]
     if not count:
         return True  # nothing to ask: posting names each refusal once, and exits with its code
     sys.stderr.write("\n".join(lines) + "\n[y/N] ")

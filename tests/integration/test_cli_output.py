@@ -245,10 +245,10 @@ def test_the_post_prompt_counts_only_what_will_be_posted_and_names_the_rest(cli,
     assert declined.returncode == 3 and declined.stdout == ""
     prompt = declined.stderr.splitlines()
     assert prompt[0] == f"Post 1 order ({ready_total}) to the books?"
-    assert (f"  {kept}: not posted: its earlier, detached {kept_document} is still in the "
+    assert (f"  not posted: {kept} has an earlier, detached {kept_document} still in the "
             "books (void it there, or --force to post anyway)") in prompt
-    assert f"  {pending}: not posted: has a pending update: review it before posting" in prompt
-    assert "  main:999999: no such order: not posted" in prompt
+    assert f"  not posted: {pending} has a pending update: review it before posting" in prompt
+    assert "  not posted: main:999999: no such order" in prompt
     (force,) = [ln for ln in prompt if ln.startswith("  --force would post 2 orders (")]
     assert prompt[-1] == "[y/N] orderupd-tui: nothing posted"
     assert by_ref(cli)[ready]["accounting"]["state"] == "unposted"
@@ -256,7 +256,7 @@ def test_the_post_prompt_counts_only_what_will_be_posted_and_names_the_rest(cli,
     forced = answered(cli, "n", "post", ready, kept, "--force")
     assert forced.stderr.splitlines()[0] == force.replace("  --force would post", "Post") + (
         " to the books?")
-    assert (f"  {kept}: posted over its earlier, detached {kept_document}, still in the books"
+    assert (f"  posted over a detached document still in the books: {kept} ({kept_document})"
             in forced.stderr.splitlines())
 
     accepted = answered(cli, "y", "post", ready, pending)
