@@ -159,7 +159,8 @@ def _uncancel(session: Session, ref: str, reason: str | None) -> Outcome:
       update and the order is blocked until it is reviewed.  A newer pending
       update (raised since the cancel) simply stays pending.
     - **Refused** (exit 3), with one line: an order its store cancelled (the
-      cancel is the store's, not ours to undo), and one not cancelled here.
+      cancel is the store's, not ours to undo).  One not cancelled here has
+      nothing to undo (exit 2, as accepting an order with no pending update).
     """
     try:
         order = find(ref)
@@ -170,8 +171,9 @@ def _uncancel(session: Session, ref: str, reason: str | None) -> Outcome:
         with session.db.atomic():
             order = Order.select(Order, Store).join(Store).where(Order.id == order.id).get()
             refusal = uncancel_refusal(order.local_status, order.order_status)
-            if refusal:
-                return Outcome(label, REFUSED, refusal)
+            if refusal:  # the store's cancel is refused; one not cancelled here is nothing to do
+                code = REFUSED if order.order_status == "cancelled" else USAGE
+                return Outcome(label, code, refusal)
             Order.update(local_status=LocalStatus.ACTIVE).where(Order.id == order.id).execute()
             reopened = _reraise_cancelled_change(order, session.actor)
             notes = [reason] if reason else []
