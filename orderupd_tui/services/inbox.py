@@ -51,6 +51,7 @@ from orderupd_tui.domain.states import (
     UpdateStatus,
 )
 from orderupd_tui.services import queries
+from orderupd_tui.services.resolution import seen_of
 
 #: Below this many trigram matches a filter is rare: its matches are read from the trigram
 #: index and their sort keys held, at a cost that grows with the matches wherever they
@@ -209,18 +210,12 @@ class Target:
     changes: tuple[Change, ...] = ()
     #: Earlier postings a reset detached: unposted here, still in the books.
     kept: int = 0
+    #: The pending update as the confirmation showed it (``resolution.seen_of``), or None.
+    seen: str | None = None
 
     @property
     def posted(self) -> bool:
         return self.accounting_state == AccountingState.POSTED
-
-    @property
-    def cancelled_here(self) -> bool:
-        return self.local_status == LocalStatus.CANCELLED
-
-    @property
-    def cancelled_by_store(self) -> bool:
-        return self.order_status == "cancelled"
 
     @property
     def kinds(self) -> tuple[str, ...]:
@@ -351,7 +346,7 @@ class Inbox:
                 "SELECT o.id, s.name, o.number, o.pending, o.accounting_state, o.accounting_ref, "
                 f"{SHARED_NUMBER}, o.customer, o.total, o.currency, o.local_status, "
                 "o.order_status, u.changes, (SELECT count(*) FROM posting p WHERE "
-                "p.order_id = o.id AND p.state = 'detached') "
+                "p.order_id = o.id AND p.state = 'detached'), u.id, u.new_digest "
                 "FROM orders o JOIN store s ON s.id = o.store_id "
                 "LEFT JOIN order_update u ON u.order_id = o.id AND u.status = 'pending' "
                 f"WHERE o.id IN ({marks})",
@@ -364,7 +359,8 @@ class Inbox:
                                        document=row[5], customer=row[7] or "",
                                        total=_money(row[8], row[9]), currency=row[9],
                                        local_status=row[10], order_status=row[11],
-                                       changes=changes, kept=int(row[13]))
+                                       changes=changes, kept=int(row[13]),
+                                       seen=seen_of(row[14], row[15]))
         return [found[i] for i in wanted if i in found]
 
     def resolutions(self, order_ids: Iterable[int]) -> dict[int, str]:

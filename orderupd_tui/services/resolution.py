@@ -35,6 +35,15 @@ BOOKS_STATES = {"voided": PostingState.VOIDED, "deleted": PostingState.MISSING,
 BOOKS_KIND = "accounting_status"
 
 
+def seen_of(update_id: int | None, digest: str | None) -> str | None:
+    """A pending update as a confirmation showed it: its id and the store copy it holds.
+
+    A poll merges a newer change into the pending update in place, so the id
+    alone would let a confirmed batch take a change nobody was shown.
+    """
+    return None if update_id is None else f"{update_id}/{digest or ''}"
+
+
 def from_books(update: Update | None) -> bool:
     """Whether the update reports a change in the books only, with nothing from the store."""
     return update is not None and update.source == UpdateSource.ACCOUNTING

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from orderupd_tui.config import ConfigError
@@ -41,6 +41,9 @@ ACTIONS = (Action.ACCEPT, Action.IGNORE, Action.CANCEL, Action.REFRESH, Action.U
 
 #: Each order's outcome code is the exit code it alone would give.
 OK, FAILED, USAGE, REFUSED = ExitCode.OK, ExitCode.FAILED, ExitCode.USAGE, ExitCode.REFUSED
+
+#: ``seen`` for an order the caller showed nobody (the CLI names orders by ref).
+UNSEEN = "unseen"
 
 VoidFn = Callable[[Session, Posting], None]
 """Voids a posting's document in the books; raises with a one-line message on failure."""
@@ -100,12 +103,16 @@ def review(
     reason: str | None = None,
     void: VoidFn | None = None,
     progress: Callable[[int, int], None] | None = None,
+    seen: Mapping[str, str | None] | None = None,
 ) -> BatchResult:
     """Run ``action`` on every ref and report each order's outcome.
 
     ``reset`` is what happens to a posted order's document: ``keep``
     (detach) or ``void``; when ``None`` the configured ``on_reset`` decides,
-    and ``ask`` without a choice is refused.
+    and ``ask`` without a choice is refused.  ``seen`` maps a ref to the
+    pending update its confirmation showed (``resolution.seen_of``); an
+    order whose update a poll changed since, or gave one, is refused, so a
+    confirmed batch acts only on what the reviewer was shown.
     """
     if action not in ACTIONS:
         raise ValueError(f"unknown action {action!r}")
@@ -118,7 +125,8 @@ def review(
         return result
     items = []
     for ref in dict.fromkeys(refs):
-        item = _prepare(session, ref, action, confirmed, reset, result)
+        item = _prepare(session, ref, action, confirmed, reset, result,
+                        seen.get(ref, UNSEEN) if seen is not None else UNSEEN)
         if item is not None:
             items.append(item)
     if action in (Action.ACCEPT, Action.REFRESH):
@@ -214,7 +222,7 @@ def _reraise_cancelled_change(order: Order, actor: str) -> str | None:
 
 
 def _prepare(session: Session, ref: str, action: str, confirmed: bool, reset: str | None,
-             result: BatchResult) -> _Item | None:
+             result: BatchResult, seen: str | None) -> _Item | None:
     """Look the order up and check it may be acted on; records a refusal otherwise."""
     try:
         order = find(ref)
@@ -228,6 +236,11 @@ def _prepare(session: Session, ref: str, action: str, confirmed: bool, reset: st
         resolved = resolution.resolved_by_whom(order.id)
         result.outcomes.append(Outcome(label, USAGE, f"was already {resolved}" if resolved
                                        else "has no pending update"))
+        return None
+    if seen != UNSEEN and seen != resolution.seen_of(
+            update.id if update else None, update.new_digest if update else None):
+        result.outcomes.append(Outcome(label, REFUSED, (
+            "changed since the confirmation (a poll brought a newer change): review it again")))
         return None
     books = resolution.from_books(update)
     if action in (Action.ACCEPT, Action.REFRESH) and not (books and action == Action.ACCEPT) and (

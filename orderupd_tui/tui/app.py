@@ -402,7 +402,7 @@ class OrderApp(App[int]):
             refs = [str(t.id) for t in targets]
             self.start_batch(action, targets, partial(
                 review.review, self.session, refs, action, confirmed=True, reset=reset,
-                void=posting.void_in_books))
+                void=posting.void_in_books, seen={str(t.id): t.seen for t in targets}))
 
         self.push_screen(ConfirmScreen(action, targets, on_reset,
                                        self.settings.accounting.backend), confirmed)

@@ -17,7 +17,7 @@ from textual.pilot import Pilot
 
 from orderupd_tui.db.models import Event, Posting, Update
 from orderupd_tui.demo.process import DemoProcess
-from orderupd_tui.services import review
+from orderupd_tui.services import review, sync
 from orderupd_tui.services.session import Session
 from orderupd_tui.tui.app import OrderApp
 from orderupd_tui.tui.screens.confirm import ConfirmScreen
@@ -252,3 +252,34 @@ async def test_C_in_the_detail_refuses_an_order_its_store_cancelled(
         assert not Event.select().where((Event.order == order_id(ref))
                                         & (Event.action == "uncancel")).exists()
         await quiet(app)
+
+
+async def test_a_confirmed_batch_leaves_an_update_a_poll_changed_after_the_confirmation(
+        demo: DemoProcess, session: Session) -> None:
+    first, second = change_orders(demo, session, "edit_note", 2)
+    app = app_for(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("2", "asterisk")
+        await settle(pilot)
+        await pilot.press("i")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        shown = listed(app)
+        assert first in shown and second in shown
+        # While the reviewer reads the confirmation, the store changes the first order again.
+        before = Update.get((Update.order == order_id(first)) & (Update.status == "pending"))
+        demo.control.change(int(order_state(first)["remote_id"]), "edit_note")
+        sync.poll_once(session)
+        after = Update.get((Update.order == order_id(first)) & (Update.status == "pending"))
+        assert after.new_digest != before.new_digest  # the change nobody was shown
+
+        await pilot.press("y")
+        await settle(pilot)
+        said = " ".join(notifications(app))
+        assert f"{first} changed since the confirmation" in said, said
+        assert order_state(first)["pending_update"]  # left for the reviewer to look at
+        assert Update.get_by_id(after.id).status == "pending"
+        assert not order_state(second)["pending_update"]
+        ignored = Update.get(Update.order == order_id(second))
+        assert ignored.status == "ignored"
