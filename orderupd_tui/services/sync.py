@@ -39,6 +39,7 @@ from datetime import UTC, datetime, timedelta
 from orderupd_tui.db import bulk
 from orderupd_tui.db.models import Event, Order, Store, Update, as_utc, utcnow
 from orderupd_tui.db.records import column_repairs, insert_orders, local_copy, order_columns
+from orderupd_tui.domain import labels
 from orderupd_tui.domain.changes import diff, kinds_of
 from orderupd_tui.domain.rules import choose
 from orderupd_tui.domain.states import (
@@ -416,7 +417,7 @@ def _apply_change(session: Session, store: Store, order_id: int, remote: RemoteO
         Order.update(pending=True).where(Order.id == order.id).execute()
         order.pending = True
     Event.create(at=utcnow(), actor="poll", order=order, action="update detected",
-                 detail=" · ".join(f"{c.field} {c.old}→{c.new}" for c in changes)[:500])
+                 detail=labels.summary(record)[:500])
     if rule is not None and _rule_may_act(session, rule.action, posted, order.accounting_state):
         resolution.apply(order, pending, remote, rule.action, actor=rule.actor,
                          reason=f"automatic: rule {rule.index} ({rule.action})")

@@ -352,4 +352,6 @@ def test_demo_verbs_use_the_running_demo_and_only_one_demo_app_runs(demo_env, tm
     assert next(o for o in saved["orders"] if o["id"] == target)["note"] == note
     history = json_of(demo_run(demo_env, "history", update["ref"], "--json"))
     assert [e["action"] for e in history["events"]][-2:] == ["update detected", "accept"]
+    detected = history["events"][-2]["detail"]
+    assert "Note changed" in detected and "note " not in detected  # the app's words, not fields
 

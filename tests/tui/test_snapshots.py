@@ -24,6 +24,7 @@ import pytest
 from textual.pilot import Pilot
 
 from orderupd_tui.config import AccountingSettings, Settings
+from orderupd_tui.domain import labels
 from orderupd_tui.domain.changes import diff, kinds_of
 from orderupd_tui.domain.order import Address, LineItem, NormalizedOrder
 from orderupd_tui.services.session import Session
@@ -119,7 +120,7 @@ def frozen_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settin
                           status="pending")
             Order.update(pending=True).where(Order.id == row.id).execute()
             Event.create(at=stamp, actor="poll", order=row, action="update detected",
-                         detail=" · ".join(f"{c.field} {c.old}→{c.new}" for c in changes))
+                         detail=labels.summary([c.to_dict() for c in changes]))
     yield settings
 
 
