@@ -513,7 +513,7 @@ async def test_p_posts_the_marked_orders_and_the_refused_one_stays_marked(
         assert order_state(pending)["accounting"]["state"] == "unposted"
 
 
-async def test_a_detached_posting_is_named_and_only_f_forces_a_repost(
+async def test_a_detached_posting_is_named_and_only_shift_F_forces_a_repost(
         session: Session, settings: Settings) -> None:
     ref = table_row_ref(session)
     document = post_order(session, ref)
@@ -529,10 +529,15 @@ async def test_a_detached_posting_is_named_and_only_f_forces_a_repost(
         assert "Nothing to post without forcing." in text
         assert document in next(x for x in text.splitlines() if ref in x)
         assert "Confirming does NOT force" in text
-        assert "f force · n/esc go back" in text and "y/enter" not in text
+        assert "F force · n/esc go back" in text and "y/enter" not in text
         await pilot.press("y")  # nothing to post without forcing: y does nothing
         assert isinstance(app.screen, PostConfirmScreen)
-        await pilot.press("f")
+        await pilot.press("f")  # a reflex f never forces: it says which key does
+        await settle(pilot)
+        assert isinstance(app.screen, PostConfirmScreen)
+        assert "F (shift+f) forces the repost" in notifications(app)
+        assert not Event.select().where(Event.action == "repost forced").exists()
+        await pilot.press("F")
         await settle(pilot)
         assert "1 posted" in notifications(app)
     state = order_state(ref)["accounting"]

@@ -21,7 +21,9 @@ posting.  Movement keys only ever scroll.
 
 Posting's states the count, the stores and the total, which orders will be
 refused and why, and names any earlier document a reset left in the books:
-confirming never forces a repost over it; ``f`` does, and only there.
+confirming never forces a repost over it; ``F`` does, and only there: a
+shift letter again, since a repost over a document still in the books is
+the double-post this program exists to prevent (``f`` says which key).
 """
 
 from __future__ import annotations
@@ -296,7 +298,8 @@ class PostConfirmScreen(Confirmation):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y,enter", "choose('post')", "Post", id="confirm"),
-        Binding("f", "choose('force')", "Force: post over an earlier document", id="force"),
+        Binding("F", "choose('force')", "Force: post over an earlier document", id="force"),
+        Binding("f", "choose('f')", "Say which key forces", show=False, id="force_hint"),
         Binding("n,escape", "go_back", "Go back", id="go_back"),
         *SCROLL,
     ]
@@ -316,14 +319,17 @@ class PostConfirmScreen(Confirmation):
                            "looked up in the books first, and sent only if missing.")
         keys = ["y/enter post"] if plan.ready else []
         if plan.can_force:
-            keys.append("f force")
+            keys.append("F force")
         super().__init__(f"Post {some}{plural(asked, 'order')} to {backend}?", summary,
                          post_warning(plan), post_lines(plan),
                          " · ".join([*keys, "n/esc go back", SCROLL_KEYS]))
 
     def refusal(self, choice: str) -> str | None:
         if choice == "post" and not self.plan.ready:
-            return "nothing to post without forcing: f forces, n goes back"
+            return "nothing to post without forcing: F forces, n goes back"
+        if choice == "f":
+            return ("F (shift+f) forces the repost" if self.plan.can_force
+                    else "nothing to force: no order has an earlier document in the books")
         if choice == "force" and not self.plan.can_force:
             return "nothing to force: no order has an earlier document in the books"
         return None
@@ -343,7 +349,7 @@ def post_warning(plan: PostPlan) -> list[str]:
                      + " still in the books (named below).")
         count, total = plan.forced_total
         lines.append("Confirming does NOT force: these stay unposted. To post them again "
-                     f"anyway, press f ({plural(count, 'order')}, {total} in all; the override "
+                     f"anyway, press F ({plural(count, 'order')}, {total} in all; the override "
                      "is recorded as an event).")
     return lines
 
