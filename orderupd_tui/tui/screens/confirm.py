@@ -120,10 +120,14 @@ def alarm_warning(action: Action, targets: Sequence[Target]) -> list[str]:
     alarmed = [t for t in targets if t.alarms]
     if not alarmed or action not in ALARMED:
         return []
-    words = " and ".join(dict.fromkeys(a for t in alarmed for a in t.alarms))
-    some = (f"1 change brings {words}" if len(alarmed) == 1 else
-            f"{len(alarmed):,} changes bring {words}")
-    return [f"⚠ {some} (⚠ below): {ALARMED[action]}."]
+    counts = Counter(a for t in alarmed for a in t.alarms)
+    # Counted apart: "2 changes bring refunded and cancelled" would read as both, twice.
+    one = len(alarmed) == 1
+    words = " and ".join(f"a {noun}" if one else plural(counts[a], noun) for a, noun in
+                         (("refunded", "refund"), ("cancelled", "cancellation")) if counts[a])
+    some = (f"1 change (⚠ below) brings {words}" if one else
+            f"{len(alarmed):,} changes (⚠ below) bring {words}")
+    return [f"⚠ {some}: {ALARMED[action]}."]
 
 
 def taken_updates(action: Action, targets: Sequence[Target]) -> list[str]:
