@@ -202,7 +202,8 @@ async def test_enter_opens_the_detail_with_diff_and_history(demo: DemoProcess,
         assert screen.order_id == order_id(ref)
         content = text_of(screen.query_one("#detail-content"))
         assert "Pending update" in content
-        assert "payment_status" in content and "→" in content and "paid" in content
+        assert "Payment: " in content and "→ paid" in content
+        assert "payment_status" not in content  # the change and its history, in the app's words
         assert "update detected" in content  # the history's event
         await pilot.press("escape")
         assert isinstance(app.screen, MainScreen)
