@@ -121,7 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
                        (Action.IGNORE, "keep the local copy"),
                        (Action.CANCEL, "cancel the order locally"),
                        (Action.REFRESH, "delete and re-download orders")):
-        sub = verbs.add_parser(verb, parents=[common], help=text)
+        # The value, not the enum: argparse lists choices by repr in its errors.
+        sub = verbs.add_parser(verb.value, parents=[common], help=text)
         sub.add_argument("refs", nargs="+", metavar="REF", help="STORE:NUMBER or order id")
         sub.add_argument("--yes", action="store_true",
                          help="confirm resetting the accounting state of posted orders")
@@ -132,7 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
                             help="keep a posted order's document (detach it)")
         if verb != Action.REFRESH:
             sub.add_argument("--reason", metavar="TEXT")
-    uncancel = verbs.add_parser(Action.UNCANCEL, parents=[common],
+    uncancel = verbs.add_parser(Action.UNCANCEL.value, parents=[common],
                                 help="undo a local cancel (not one the store made)")
     uncancel.add_argument("refs", nargs="+", metavar="REF", help="STORE:NUMBER or order id")
     uncancel.add_argument("--reason", metavar="TEXT")

@@ -190,6 +190,11 @@ def test_every_time_is_iso_utc_to_the_second_and_history_names_each_id_once(cli,
 
 
 def test_exit_codes_nothing_to_do_and_unknown_refs_are_2_and_empty_listings_say_so(cli, demo):
+    unknown = cli("nosuchverb")
+    assert unknown.returncode == 2
+    (said,) = unknown.stderr.splitlines()
+    assert "invalid choice: 'nosuchverb'" in said and "'accept', 'ignore'" in said
+    assert "Action" not in said  # the verbs as typed, not their enum
     empty = cli("updates")
     assert (empty.returncode, empty.stdout) == (0, "")
     assert empty.stderr == "orderupd-tui: no pending updates\n"
