@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from orderupd_tui.config import ConfigError
 from orderupd_tui.db.models import Event, Order, Posting, Store, Update, utcnow
 from orderupd_tui.db.records import UnknownRef, find
+from orderupd_tui.domain import labels
 from orderupd_tui.domain.states import (
     RESETTING,
     AccountingState,
@@ -143,7 +144,7 @@ def review(
 def uncancel_refusal(local_status: str, order_status: str) -> str | None:
     """Why an order cannot be un-cancelled, or None: only a cancel made here can be undone."""
     if order_status == "cancelled":
-        return ("was cancelled by its store (order_status cancelled): it stays cancelled; "
+        return ("was cancelled by its store: it stays cancelled; "
                 "if the store reopens it, accept that update, then un-cancel")
     if local_status != LocalStatus.CANCELLED:
         return "is not cancelled here"
@@ -218,7 +219,7 @@ def _reraise_cancelled_change(order: Order, actor: str) -> str | None:
                   new_payload=closed.new_payload, new_digest=closed.new_digest,
                   status=UpdateStatus.PENDING)
     Order.update(pending=True, ignored_digest=None).where(Order.id == order.id).execute()
-    return ", ".join(kinds)
+    return ", ".join(labels.kind_label(k) for k in kinds)
 
 
 def _prepare(session: Session, ref: str, action: str, confirmed: bool, reset: str | None,

@@ -75,7 +75,7 @@ def test_uncancel_makes_a_local_cancel_active_again_and_is_an_event(cli, clean_d
     events = json_of(cli("history", ref, "--json"))["events"]
     assert [e["action"] for e in events][-2:] == ["cancel", "uncancel"]
     assert events[-1]["detail"].startswith("customer called back")
-    assert "pending again (note)" in events[-1]["detail"]
+    assert "pending again (Note)" in events[-1]["detail"]  # in the app's words
     shown = cli("history", ref)
     assert shown.returncode == 0 and "uncancel" in shown.stdout
 
