@@ -207,6 +207,31 @@ async def test_cancelling_a_posted_order_recommends_void_and_V_voids(
         assert order_state(ref)["local_status"] == "cancelled"
 
 
+async def test_taking_a_store_cancel_of_a_posted_order_recommends_void_and_ignoring_it_warns(
+        demo: DemoProcess, session: Session) -> None:
+    ref, document = post_then_change(demo, session, "cancel")
+    app = app_for(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await only(pilot, ref)
+        await pilot.press("a")
+        await settle(pilot)
+        text = confirm_text(app)
+        assert ("V void (recommended): the document is voided in beancount, so the books no "
+                "longer count a sale that was cancelled (by the store, for ⚠ below).") in text
+        assert "V void in beancount (recommended) · K keep in beancount" in text
+        await pilot.press("n")
+        await settle(pilot)
+        await pilot.press("i")
+        await settle(pilot)
+        warning = " ".join(warning_text(app).split())  # as read, across its wrapping
+        assert ("the document already posted stays in the books, counting the sale as it "
+                "was.") in warning
+        assert "can then be posted" not in warning  # it is posted already
+        await pilot.press("n")
+    assert order_state(ref)["accounting"]["ref"] == document  # going back changed nothing
+
+
 async def test_C_uncancels_a_local_cancel_from_the_inbox(demo: DemoProcess,
                                                          session: Session) -> None:
     [ref] = change_orders(demo, session, "edit_note", 1)

@@ -59,8 +59,7 @@ VERB = {Action.UNCANCEL: "Un-cancel"}
 #: What doing the action to a change that brings a refund or a cancellation means.
 ALARMED = {
     Action.ACCEPT: "accepting takes it into the local copy",
-    Action.IGNORE: "ignoring keeps the local copy as it is, though the store says otherwise, "
-                   "and the order can then be posted as it was",
+    Action.IGNORE: "ignoring keeps the local copy as it is, though the store says otherwise",
     Action.CANCEL: "the order is cancelled here as well",
     Action.REFRESH: "refreshing takes it into the local copy",
 }
@@ -127,7 +126,15 @@ def alarm_warning(action: Action, targets: Sequence[Target]) -> list[str]:
                          (("refunded", "refund"), ("cancelled", "cancellation")) if counts[a])
     some = (f"1 change (⚠ below) brings {words}" if one else
             f"{len(alarmed):,} changes (⚠ below) bring {words}")
-    return [f"⚠ {some}: {ALARMED[action]}."]
+    then = ""
+    if action == Action.IGNORE:
+        # Ignoring touches no books: a posted order's document goes on counting the sale.
+        posted = sum(t.posted for t in alarmed)
+        then = (", and the order can then be posted as it was" if not posted else
+                ("; the document already posted stays" if posted == 1 else
+                 f"; the {posted:,} documents already posted stay")
+                + " in the books, counting the sale as it was")
+    return [f"⚠ {some}: {ALARMED[action]}{then}."]
 
 
 def taken_updates(action: Action, targets: Sequence[Target]) -> list[str]:
@@ -139,6 +146,15 @@ def taken_updates(action: Action, targets: Sequence[Target]) -> list[str]:
     counted = ", ".join(f"{labels.kind_label(k)} {n:,}" for k, n in kinds.most_common())
     return [f"It also takes {plural(len(pending), 'pending update')} ({counted}): each is "
             "accepted with the fresh copy; their orders show the change below."]
+
+
+def recommends_void(action: Action, targets: Sequence[Target]) -> bool:
+    """Whether to recommend voiding posted documents: the sale is cancelled, here or by the
+    store in a change this action takes (accept and refresh take the pending change)."""
+    if action == Action.CANCEL:
+        return True
+    return action in (Action.ACCEPT, Action.REFRESH) and any(
+        t.posted and "cancelled" in t.alarms for t in targets)
 
 
 def posted_warning(action: Action, targets: Sequence[Target], on_reset: str,
@@ -155,7 +171,7 @@ def posted_warning(action: Action, targets: Sequence[Target], on_reset: str,
     one = len(posted) == 1
     lines = [f"⚠ {plural(len(posted), 'posted order')}: the accounting state will be reset "
              f"({'its document is' if one else 'their documents are'} named first below)."]
-    cancel = action == Action.CANCEL
+    cancel = recommends_void(action, targets)
     kept = (f"stays in {books} and still counts the sale; void it there yourself"
             if cancel else
             f"stays in {books}; reposting is blocked until it is voided there or you force it")
@@ -165,7 +181,8 @@ def posted_warning(action: Action, targets: Sequence[Target], on_reset: str,
         lines.append(f"Configured (on_reset: keep): each document {kept}.")
     elif cancel:
         lines.append(f"V void (recommended): the document is voided in {books}, so the books "
-                     "no longer count a sale that was cancelled.")
+                     "no longer count a sale that was cancelled"
+                     + ("." if action == Action.CANCEL else " (by the store, for ⚠ below)."))
         lines.append(f"K keep: the document {kept}.")
     else:
         lines.append(f"V void: the document is voided in {books}; post the order again once "
@@ -272,7 +289,7 @@ class ConfirmScreen(Confirmation):
             summary.append("An earlier document kept in the books still blocks a repost until "
                            "it is voided there or you force it.")
         if self.must_choose:
-            recommended = " (recommended)" if action == Action.CANCEL else ""
+            recommended = " (recommended)" if recommends_void(action, targets) else ""
             keys = (f"V void in {books}{recommended} · K keep in {books} · n/esc go back · "
                     f"{SCROLL_KEYS}")
         else:
