@@ -18,6 +18,8 @@ from textual.pilot import Pilot
 
 from orderupd_tui.config_fields import THEMES
 from orderupd_tui.demo.process import DemoProcess
+from orderupd_tui.domain.labels import ELLIPSIS
+from orderupd_tui.domain.states import BooksState
 from orderupd_tui.services.session import Session
 from orderupd_tui.tui.app import OrderApp
 from orderupd_tui.tui.screens.help import HelpScreen
@@ -48,6 +50,24 @@ async def settle(pilot: Pilot[Any]) -> None:
 
 
 # -- help ------------------------------------------------------------------------------------
+
+
+async def test_help_says_what_each_books_state_a_row_shows_means(session: Session) -> None:
+    app = OrderApp(session, cursor_blink=False)
+    async with app.run_test(size=SHORT) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        lines = text_of(app.screen.query_one("#help-keys")).splitlines()
+        glyphs = {line.split()[0]: line for line in lines[lines.index(
+            next(x for x in lines if x.strip() == "Glyphs")) + 1:] if line.strip()}
+        for state in BooksState:
+            if state not in (BooksState.UNPOSTED, BooksState.POSTED):
+                assert state.value in glyphs, state  # each word the Accounting column shows
+        # A posted order's document as the rows show our own ids: the distinctive tail.
+        assert any(g.startswith(ELLIPSIS) and "document a posted order is in" in line
+                   for g, line in glyphs.items())
+        assert "forced (F" in glyphs["kept"]
 
 
 async def test_help_q_closes_it_G_reaches_the_end_g_the_top(session: Session) -> None:

@@ -26,8 +26,16 @@ from orderupd_tui.tui.widgets.columns import CANCELLED_GLYPH, MARK_GLYPH, PENDIN
 LEGEND = (
     (PENDING_GLYPH, "the order has a pending update: dimmed, and it cannot be posted"),
     (CANCELLED_GLYPH, "the order is cancelled (struck through)"),
-    (MARK_GLYPH, "marked: r, a, i, c and p act on every marked order"),
-    ("INV-…", "Accounting shows the document a posted order is in"),
+    (MARK_GLYPH, "marked: r, a, i, c, C and p act on every marked order"),
+    ("…a1f6e24548", "Accounting: the document a posted order is in. Our own ids lose the "
+                    "store and order the row already shows; the detail gives them whole"),
+    ("kept …", "a reset kept that document in the books: a repost is refused until it is "
+               "voided there, or forced (F in the posting confirmation)"),
+    ("voided", "the document was voided in the books; the order is unposted"),
+    ("unknown", "a post's answer was lost: the books are asked before anything is sent "
+                "again"),
+    ("error", "the books refused the last post (the detail's history says why); p tries "
+              "again"),
 )
 
 #: The team's rule for marks and filters, as the help states it (the binding ids name the keys,
