@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import os
 import shutil
 import signal
 import sys
@@ -427,11 +428,19 @@ def _orders(session: Session, args: argparse.Namespace) -> int:
     if not sample:
         _say("no orders with a pending update" if args.pending else "no orders")
         return ExitCode.OK
-    table = _OrdersTable(sample, shutil.get_terminal_size().columns)
+    table = _OrdersTable(sample, _listing_width())
     print(table.header())
     for o in itertools.chain(sample, rows):
         print(table.line(o))
     return ExitCode.OK
+
+
+def _listing_width() -> int:
+    """The columns a listing may fill: the terminal's, or ``COLUMNS``; unbounded into a file
+    or a pipe, which has no width, so ``orders > file`` keeps every column."""
+    if "COLUMNS" in os.environ or sys.stdout.isatty():
+        return shutil.get_terminal_size().columns
+    return sys.maxsize
 
 
 class _OrdersTable:
@@ -439,9 +448,9 @@ class _OrdersTable:
 
     Refs and document ids are never cut (two cut alike would look like one
     order, or one document); the columns that fit the terminal are shown
-    (80 columns without one), the optional ones in :data:`OPTIONAL`'s order,
-    the customer shortened last of all.  Widths come from the first batch,
-    so a million orders stream without being held; a later, longer ref only
+    (see :func:`_listing_width`), the optional ones in :data:`OPTIONAL`'s
+    order, the customer shortened last of all.  Widths come from the first
+    batch, so a million orders stream without being held; a later, longer ref only
     pushes its own row wider.
     """
 

@@ -129,6 +129,13 @@ def test_orders_has_a_header_and_a_status_for_each_way_an_order_stands(cli, demo
                           capture_output=True, text=True, timeout=120)
     assert wide.stdout.splitlines()[0].split() == [
         "ORDER", "CREATED", "CUSTOMER", "TOTAL", "PAYMENT", "STATUS", "BOOKS"]
+    # Into a file or a pipe, with no COLUMNS to go by: a file has no width, so all of them.
+    piped = subprocess.run([EXE, "orders"], env={k: v for k, v in cli.env.items()
+                                                 if k != "COLUMNS"},
+                           capture_output=True, text=True, timeout=120)
+    assert piped.stdout.splitlines()[0].split() == [
+        "ORDER", "CREATED", "CUSTOMER", "TOTAL", "PAYMENT", "STATUS", "BOOKS"]
+    assert len(piped.stdout.splitlines()) == len(rows) + 1
 
 
 def test_each_message_once_on_its_stream_with_no_stray_colon(cli, demo):
