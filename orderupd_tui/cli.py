@@ -605,17 +605,19 @@ def _review(session: Session, args: argparse.Namespace) -> int:
     return _report(result)
 
 
-def _report(result: review.BatchResult) -> int:
+def _report(result: review.BatchResult, said: set[str] | None = None) -> int:
     """Each order not done once, on stderr; the tally once, on stdout (DESIGN §6)."""
-    _say_not_done(result)
+    _say_not_done(result, said or set())
     print(_tally(result))
     return result.exit_code
 
 
-def _say_not_done(result: review.BatchResult) -> None:
-    """One line on stderr for each order not done, saying why."""
+def _say_not_done(result: review.BatchResult, said: set[str] | None = None) -> None:
+    """One line on stderr for each order not done, saying why, unless a prompt just said
+    it would not be done; a failure (the books unreachable, say) is news either way."""
     for outcome in result.outcomes:
-        if not outcome.ok:
+        if not outcome.ok and not (said and outcome.ref in said
+                                   and outcome.code != ExitCode.FAILED):
             _say(_why(outcome.ref, outcome.message))
 
 
@@ -640,59 +642,71 @@ def _tally(result: review.BatchResult) -> str:
 def _post(session: Session, args: argparse.Namespace) -> int:
     if not args.refs and not args.reconcile:
         raise UsageError("post needs at least one REF (or --reconcile)")
+    said: set[str] = set()  # the refs the prompt already said will not be posted
     if args.reconcile:
         result = posting.reconcile(session, args.refs or None)
     else:
-        if not args.yes and sys.stdin.isatty() and not _confirm_post(session, args):
-            _say("nothing posted")
-            return ExitCode.REFUSED
+        if not args.yes and sys.stdin.isatty():
+            named = _confirm_post(session, args)
+            if named is None:
+                _say("nothing posted")
+                return ExitCode.REFUSED
+            said = named
         result = posting.post(session, args.refs, force=args.force)
     if not args.json:
-        return _report(result)
+        return _report(result, said)
     _say_not_done(result)
     print(json.dumps([_post_json(result.action, o) for o in result.outcomes]))
     return result.exit_code
 
 
-def _confirm_post(session: Session, args: argparse.Namespace) -> bool:
+def _confirm_post(session: Session, args: argparse.Namespace) -> set[str] | None:
     """On a terminal, say what posting will do and ask, as the app's modal does.
 
     The plan is the app's (:func:`postplan.plan_post`), built with the posting
     service's own refusals: the count and total are of the orders that will
     be posted, each one that will not is named with why, and so is each
     earlier, detached document still in the books, with what ``--force`` does.
+    Returns the refs it named as not posted, which the outcome then does not
+    repeat, or None when the answer was no.
     """
-    ids, unknown = [], []
+    ids, unknown = [], {}
     for ref in dict.fromkeys(args.refs):
         try:
             ids.append(find(ref).id)
         except UnknownRef as exc:
-            unknown.append(str(exc))
+            unknown[ref] = str(exc)
     plan = postplan.plan_post(Inbox(session.db), ids)
     forced = args.force and plan.can_force
     count, total = plan.forced_total if forced else plan.total
-    lines = [f"Post {_orders_word(count)} ({total or 'no total'}) to the books?"]
+    lines = [f"Post {_orders_word(count)} ({total or 'no total'}) to "
+             f"{session.settings.accounting.backend}?"]  # the books by name, as the app's modal
     if plan.settling:
         lines.append(f"  {_orders_word(len(plan.settling))} with an unknown outcome are looked "
                      f"up in the books first, and posted only if missing: "
                      f"{', '.join(plan.settling)}")
     for ref, documents in plan.detached:
         earlier = ", ".join(documents)
-        lines.append(f"  posted over a detached document still in the books: {ref} ({earlier})"
-                     if forced else
-                     f"  not posted: {ref} has an earlier, detached {earlier} still in the "
-                     "books (void it there, or --force to post anyway)")
+        one = len(documents) == 1
+        lines.append(f"  posted over {'a detached document' if one else 'detached documents'} "
+                     f"still in the books: {ref} ({earlier})" if forced else
+                     f"  not posted: {ref} has "
+                     f"{'an earlier, detached document' if one else 'earlier, detached documents'}"
+                     f" {earlier} still in the books (void it there, or --force to post anyway)")
     if plan.detached and not forced:
         forced_count, forced_total = plan.forced_total
         lines.append(f"  --force would post {_orders_word(forced_count)} "
                      f"({forced_total or 'no total'})")
     lines += [f"  not posted: {_why(ref, why)}" for ref, why in plan.refused]
-    lines += [f"  not posted: {message}" for message in unknown]
+    lines += [f"  not posted: {message}" for message in unknown.values()]
     if not count:
-        return True  # nothing to ask: posting names each refusal once, and exits with its code
+        return set()  # nothing to ask: posting names each refusal once, and exits with its code
     sys.stderr.write("\n".join(lines) + "\n[y/N] ")
     sys.stderr.flush()
-    return sys.stdin.readline().strip().lower() in ("y", "yes")
+    if sys.stdin.readline().strip().lower() not in ("y", "yes"):
+        return None
+    named = {ref for ref, _ in plan.refused} | set(unknown)
+    return named | (set() if forced else {ref for ref, _ in plan.detached})
 
 
 def _orders_word(count: int) -> str:

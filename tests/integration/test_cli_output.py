@@ -259,8 +259,8 @@ def test_the_post_prompt_counts_only_what_will_be_posted_and_names_the_rest(cli,
     declined = answered(cli, "n", "post", ready, kept, pending, "main:999999")
     assert declined.returncode == 3 and declined.stdout == ""
     prompt = declined.stderr.splitlines()
-    assert prompt[0] == f"Post 1 order ({ready_total}) to the books?"
-    assert (f"  not posted: {kept} has an earlier, detached {kept_document} still in the "
+    assert prompt[0] == f"Post 1 order ({ready_total}) to beancount?"
+    assert (f"  not posted: {kept} has an earlier, detached document {kept_document} still in the "
             "books (void it there, or --force to post anyway)") in prompt
     assert f"  not posted: {pending} has a pending update: review it before posting" in prompt
     assert "  not posted: main:999999: no such order" in prompt
@@ -270,14 +270,16 @@ def test_the_post_prompt_counts_only_what_will_be_posted_and_names_the_rest(cli,
 
     forced = answered(cli, "n", "post", ready, kept, "--force")
     assert forced.stderr.splitlines()[0] == force.replace("  --force would post", "Post") + (
-        " to the books?")
+        " to beancount?")
     assert (f"  posted over a detached document still in the books: {kept} ({kept_document})"
             in forced.stderr.splitlines())
 
     accepted = answered(cli, "y", "post", ready, pending)
     assert accepted.returncode == 3  # the pending one is refused, as the prompt said
     assert accepted.stdout == "1 posted, 1 refused\n"
-    assert accepted.stderr.splitlines()[0] == f"Post 1 order ({ready_total}) to the books?"
+    said = accepted.stderr.splitlines()
+    assert said[0] == f"Post 1 order ({ready_total}) to beancount?"
+    assert sum(pending in ln for ln in said) == 1, said  # the prompt said it; not again after
     rows = by_ref(cli)
     assert rows[ready]["accounting"]["state"] == "posted"
     assert rows[pending]["accounting"]["state"] == "unposted"
