@@ -573,7 +573,8 @@ def _history(session: Session, args: argparse.Namespace) -> int:
         print(f"  {when} {p['state']:<8} {document}{own} {p['amount']} {p['currency']}")
     print("events:" if data["events"] else "events: none")
     for e in data["events"]:
-        print(f"  {queries.human_time(e['at'])} {e['actor']:<12} {e['action']:<18} {e['detail']}")
+        action = labels.event_label(e["action"])
+        print(f"  {queries.human_time(e['at'])} {e['actor']:<12} {action:<18} {e['detail']}")
     return ExitCode.OK
 
 

@@ -19,6 +19,8 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
+from orderupd_tui.domain.states import Action
+
 #: Each change kind as a heading (``updates.detect`` names them; people read these).
 KIND_LABELS: dict[str, str] = {
     "payment_status": "Payment",
@@ -74,6 +76,14 @@ def value_label(field: str, value: str | None) -> str:
     if value is None or value == "":
         return NOTHING
     return value.replace("_", " ") if field in _STATUS_FIELDS else value
+
+
+def event_label(action: str) -> str:
+    """An event's action as people read it (``un-cancel``); stored as the verb names it."""
+    try:
+        return Action(action).verb
+    except ValueError:  # not a reviewer's action (a repair, a dismissal): its word as stored
+        return action
 
 
 def change_label(change: Mapping[str, Any]) -> str:

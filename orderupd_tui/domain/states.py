@@ -93,6 +93,11 @@ class Action(StrEnum):
     UNCANCEL = "uncancel"
 
     @property
+    def verb(self) -> str:
+        """``nothing to un-cancel``: the word people read, where the value is a CLI verb."""
+        return _VERB.get(self, self.value)
+
+    @property
     def past(self) -> str:
         """``3 accepted``."""
         return _PAST[self]
@@ -108,6 +113,7 @@ class Action(StrEnum):
         return self in RESETTING
 
 
+_VERB = {Action.UNCANCEL: "un-cancel"}
 _PAST = {Action.ACCEPT: "accepted", Action.IGNORE: "ignored", Action.CANCEL: "cancelled",
          Action.REFRESH: "refreshed", Action.POST: "posted", Action.RECONCILE: "settled",
          Action.UNCANCEL: "un-cancelled"}

@@ -381,7 +381,7 @@ class OrderApp(App[int]):
             if gone:
                 said = named([f"{t.ref} was {message.resolved[t.id]}" if t.id in message.resolved
                               else f"{t.ref} has no pending update" for t in gone])
-                self.notify(said if targets else f"nothing to {action}: {said}",
+                self.notify(said if targets else f"nothing to {action.verb}: {said}",
                             severity="warning", timeout=8)
         if action == Action.UNCANCEL:
             refused = [(t, review.uncancel_refusal(t.local_status, t.order_status))

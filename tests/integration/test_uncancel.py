@@ -77,7 +77,7 @@ def test_uncancel_makes_a_local_cancel_active_again_and_is_an_event(cli, clean_d
     assert events[-1]["detail"].startswith("customer called back")
     assert "pending again (Note)" in events[-1]["detail"]  # in the app's words
     shown = cli("history", ref)
-    assert shown.returncode == 0 and "uncancel" in shown.stdout
+    assert shown.returncode == 0 and " un-cancel " in shown.stdout
 
     again = cli("uncancel", ref)
     assert again.returncode == 2  # nothing to do

@@ -257,6 +257,10 @@ async def test_C_uncancels_a_local_cancel_from_the_inbox(demo: DemoProcess,
         assert state["local_status"] == "active"
         assert state["pending_update"]  # the change the cancel closed is back for review
         assert Event.get((Event.order == order_id(ref)) & (Event.action == "uncancel"))
+        await pilot.press("enter")  # the history says it in the words people read
+        await settle(pilot)
+        history = text_of(app.screen.query_one("#detail-content")).split("Events", 1)[1]
+        assert " un-cancel " in history and "uncancel" not in history
 
 
 async def test_C_in_the_detail_refuses_an_order_its_store_cancelled(

@@ -234,7 +234,7 @@ async def test_keys_that_cannot_act_say_why_in_one_line(demo: DemoProcess,
         await settle(pilot)
         await pilot.press("2")  # no pending updates
         said = {}
-        for key in ("a", "space", "enter", "asterisk", "p", "U", "escape", "r"):
+        for key in ("a", "space", "enter", "asterisk", "p", "U", "escape", "r", "C"):
             before = len(notifications(app))
             await pilot.press(key)
             await settle(pilot)
@@ -244,6 +244,7 @@ async def test_keys_that_cannot_act_say_why_in_one_line(demo: DemoProcess,
             said[key] = new[0]
         assert said["a"] == "nothing to accept: no pending updates here"
         assert said["r"] == "nothing to refresh: no pending updates here"
+        assert said["C"] == "nothing to un-cancel: no pending updates here"
         assert said["space"] == said["asterisk"] == "nothing to mark: no pending updates here"
         assert said["enter"] == "nothing to open: no pending updates here"
         assert said["p"].startswith("nothing to post: an order with a pending update")

@@ -23,6 +23,7 @@ from orderupd_tui.domain.labels import (
     ARROW,
     LineChange,
     LineDelta,
+    event_label,
     field_label,
     line_diff,
     value_label,
@@ -177,7 +178,7 @@ def history_tables(history: dict[str, Any]) -> list[RenderableType]:
     events.add_column("What", no_wrap=True)
     events.add_column("Detail", ratio=1, overflow="fold")
     for e in history["events"]:
-        events.add_row(shown_time(e["at"]), e["actor"], e["action"], e["detail"])
+        events.add_row(shown_time(e["at"]), e["actor"], event_label(e["action"]), e["detail"])
     if not history["events"]:
         events.add_row("", "", "no events yet", "")
     parts += [Text("Events", style="italic"), events]

@@ -499,7 +499,7 @@ class MainScreen(Screen[None]):
         text = self.pane.view.text
         empty = f"{shown} match “{text}”" if text else f"{shown} here"
         if action == "act":
-            verb = str(parameters[0]) if parameters else "act on"
+            verb = Action(str(parameters[0])).verb if parameters else "act on"
             return None if self.marks or table.total else f"nothing to {verb}: {empty}"
         if action == "post":
             if self.marks:
