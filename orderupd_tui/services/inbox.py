@@ -153,6 +153,11 @@ class OrderRow:
         return self.local_status == LocalStatus.CANCELLED or self.order_status == "cancelled"
 
     @property
+    def cancelled_here(self) -> bool:
+        """Cancelled here and not by its store: the one cancel un-cancel can undo."""
+        return self.local_status == LocalStatus.CANCELLED and self.order_status != "cancelled"
+
+    @property
     def posted(self) -> bool:
         return self.accounting_state == AccountingState.POSTED
 
@@ -176,6 +181,8 @@ class UpdateRow:
     cancelled: bool
     books: BooksState = BooksState.UNPOSTED
     kept_ref: str | None = None
+    #: Cancelled here and not by its store: the one cancel un-cancel can undo.
+    cancelled_here: bool = False
 
     @property
     def ref(self) -> str:
@@ -738,7 +745,8 @@ class UpdateList(Listing):
                          accounting_ref=v[10],
                          cancelled=v[11] == "cancelled" or v[12] == "cancelled",
                          books=BooksState.of(v[9], kept=v[13] is not None, voided=bool(v[14])),
-                         kept_ref=v[13])
+                         kept_ref=v[13],
+                         cancelled_here=v[11] == "cancelled" and v[12] != "cancelled")
 
 
 def stores_of(targets: Sequence[Target]) -> Counter[str]:

@@ -11,13 +11,13 @@ from textual import events
 from textual.pilot import Pilot
 
 from orderupd_tui.demo.process import DemoProcess
-from orderupd_tui.services import sync
+from orderupd_tui.services import review, sync
 from orderupd_tui.services.session import Session
 from orderupd_tui.tui.app import OrderApp
 from orderupd_tui.tui.screens.confirm import ConfirmScreen
 from orderupd_tui.tui.screens.errors import ErrorsScreen
 from orderupd_tui.tui.screens.main import MainScreen
-from tests.tui.conftest import change_orders, order_state
+from tests.tui.conftest import change_orders, order_state, post_order
 from tests.tui.test_app import (
     SIZE,
     app_for,
@@ -293,6 +293,49 @@ async def test_the_footer_hides_keys_that_do_not_apply_at_every_width(
         await pilot.pause()
         assert not {"mark", "post", "act('refresh')", "quit"} & set(footer(app))
         assert "clear" in {b.binding.action for b in main_of(app).active_bindings.values()}
+
+
+async def on_only(pilot: Pilot[Any], ref: str) -> None:
+    """Filter the Inbox down to the order ``ref``: the cursor is on it."""
+    await pilot.press("escape", "slash", *ref.split(":")[1], "enter")
+    await settle(pilot)
+    assert pilot.app.focused is table(pilot.app)  # type: ignore[arg-type]
+    assert [r.ref for r in table(pilot.app).visible_rows()] == [ref]  # type: ignore[arg-type]
+
+
+async def test_the_footer_follows_the_cursor_row_and_a_hidden_key_says_why(
+        demo: DemoProcess, session: Session) -> None:
+    """``p`` is not offered on a posted or a cancelled order, ``C`` only on an order
+    cancelled here; pressed anyway, each says why in one line."""
+    [cancelled] = change_orders(demo, session, "edit_note", 1)
+    review.review(session, [cancelled], "cancel", reason="duplicate")
+    others = [f"main:{o['order_number']}" for o in demo.control.orders(eligible="edit_note")]
+    posted, plain = [ref for ref in others if ref != cancelled][:2]
+    document = post_order(session, posted)
+    app = app_for(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await on_only(pilot, plain)
+        assert "post" in footer(app) and "act('uncancel')" not in footer(app)
+        await pilot.press("C")
+        await settle(pilot)
+        assert notifications(app)[-1] == f"nothing to un-cancel: {plain} is not cancelled here"
+        await on_only(pilot, posted)
+        assert "post" not in footer(app) and "act('uncancel')" not in footer(app)
+        await pilot.press("p")
+        await settle(pilot)
+        assert isinstance(app.screen, MainScreen)
+        assert notifications(app)[-1] == f"nothing to post: {posted} is already posted as " \
+                                         f"{document}"
+        await on_only(pilot, cancelled)
+        assert "post" not in footer(app) and "act('uncancel')" in footer(app)
+        await pilot.press("p")
+        await settle(pilot)
+        assert notifications(app)[-1] == (f"nothing to post: {cancelled} is cancelled: "
+                                          "cancelled orders are never posted")
+        await pilot.press("C")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
 
 
 # -- item 14: keys in arrival order ----------------------------------------------------------

@@ -33,11 +33,9 @@ from typing import Any, ClassVar
 
 from rich.cells import cell_len
 from textual import events, on
-from textual.actions import parse
 from textual.app import ComposeResult
 from textual.binding import ActiveBinding, Binding, BindingType
 from textual.keys import key_to_character
-from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import ContentSwitcher, Footer, Input
 from textual.worker import get_current_worker
@@ -60,6 +58,7 @@ from orderupd_tui.tui.messages import (
 )
 from orderupd_tui.tui.screens.detail import DetailScreen
 from orderupd_tui.tui.screens.errors import ErrorsScreen
+from orderupd_tui.tui.screens.whynot import WhyNotScreen
 from orderupd_tui.tui.widgets.columns import order_columns, store_width, update_columns
 from orderupd_tui.tui.widgets.status import CountLine, PaneTabs, StatusBar
 from orderupd_tui.tui.widgets.table import PAGE, VirtualTable, Window, keys_to_screen
@@ -72,7 +71,7 @@ PANES = ("inbox", "updates")
 COMPACT = 110
 #: When every key that applies does not fit in a narrow Footer, it leaves out these (still
 #: in the palette and help), so that ``q Quit`` at the end shows.
-LEFT_OUT_WHEN_NARROW = frozenset({"filter"})
+LEFT_OUT_WHEN_NARROW = frozenset({"filter", "uncancel"})
 
 
 def types_a_character(key: str) -> bool:
@@ -113,7 +112,7 @@ class Pane:
     sorts: tuple[str, ...]
 
 
-class MainScreen(Screen[None]):
+class MainScreen(WhyNotScreen):
     """Inbox and Updates, a filter line, the counts and the polling status."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -133,7 +132,7 @@ class MainScreen(Screen[None]):
         Binding("a", f"act('{Action.ACCEPT}')", "Accept", id="accept"),
         Binding("i", f"act('{Action.IGNORE}')", "Ignore", id="ignore"),
         Binding("c", f"act('{Action.CANCEL}')", "Cancel", id="cancel"),
-        Binding("C", f"act('{Action.UNCANCEL}')", "Un-cancel", show=False, id="uncancel"),
+        Binding("C", f"act('{Action.UNCANCEL}')", "Un-cancel", id="uncancel"),
         Binding("p", "post", "Post", id="post"),
         Binding("e", "errors", "Errors: orders set aside", show=False, id="errors"),
     ]
@@ -440,7 +439,8 @@ class MainScreen(Screen[None]):
         """The Footer shows only the keys that apply; recomputing it on every key is waste."""
         row = self.pane.table.current_row
         enabled = (self.active, self.pane.table.total > 0, bool(self.marks),
-                   None if row is None else getattr(row, "pending", True),
+                   None if row is None else (getattr(row, "pending", True), row.cancelled,
+                                             row.cancelled_here, row.posted),
                    self.focused is self.filter_input, bool(self.pane.view.text),
                    self.filter_input.display)
         if enabled != self._enabled:
@@ -451,18 +451,15 @@ class MainScreen(Screen[None]):
 
     @property
     def active_bindings(self) -> dict[str, ActiveBinding]:
-        """Textual's, less this screen's keys that do not apply now (and, while the filter
-        line has focus, every key that would type a character): the Footer and the palette
-        hide them.  Each stays bound, so pressing it says why not (see :meth:`_why_not`)."""
+        """What :class:`WhyNotScreen` offers, less (while the filter line has focus) every
+        key that would type a character: the Footer and the palette hide them.  Each stays
+        bound, so pressing it says why not (see :meth:`why_not`)."""
         bindings = super().active_bindings
         if not self.panes:
             return bindings
         typing = self.focused is self.filter_input
-        shown = {
-            key: active for key, active in bindings.items()
-            if not (typing and types_a_character(key))
-            and (active.node is not self or self._applies(*parse(active.binding.action)[1:]))
-        }
+        shown = {key: active for key, active in bindings.items()
+                 if not (typing and types_a_character(key))}
         if self.size.width < COMPACT and self._footer_width(shown) > self.size.width:
             for key, active in shown.items():
                 if active.node is self and active.binding.id in LEFT_OUT_WHEN_NARROW:
@@ -474,9 +471,11 @@ class MainScreen(Screen[None]):
         return sum(cell_len(self.app.get_key_display(b.binding)) + cell_len(b.binding.description)
                    + 2 for b in bindings.values() if b.binding.show)
 
-    def _applies(self, action: str, parameters: tuple[object, ...]) -> bool:
+    def offers(self, action: str, parameters: tuple[object, ...]) -> bool:
         """Whether the key does something now: what the Footer offers."""
-        if self._why_not(action, parameters) is not None:
+        if not self.panes:
+            return True
+        if self.why_not(action, parameters) is not None:
             return False
         marks = bool(self.marks)
         row = self.pane.table.current_row
@@ -484,11 +483,16 @@ class MainScreen(Screen[None]):
         if action == "act" and parameters and parameters[0] in REVIEW:
             # An Inbox row without a pending update has nothing to review.
             return marks or not inbox or row is None or bool(row.pending)
-        if action == "post":  # an order with a pending update is never postable
-            return marks or (inbox and (row is None or not row.pending))
+        if action == "act" and parameters and parameters[0] == Action.UNCANCEL:
+            # Offered on a row cancelled here, the one cancel it can undo; it is seldom
+            # needed, so marks alone (which may hold no such order) do not offer it.
+            return row is not None and row.cancelled_here
+        if action == "post":  # an order pending, cancelled or posted already is not postable
+            return marks or (inbox and (row is None
+                                        or not (row.pending or row.cancelled or row.posted)))
         return True
 
-    def _why_not(self, action: str, parameters: tuple[object, ...]) -> str | None:
+    def why_not(self, action: str, parameters: tuple[object, ...]) -> str | None:
         """The one line a key says when it cannot act here and now; None when it can.
 
         Whether a chosen order can be acted on (has it a pending update, can it
@@ -519,13 +523,6 @@ class MainScreen(Screen[None]):
             return "nothing to clear: no filter and no marks"
         return None
 
-    def _refused(self, action: str, *parameters: object) -> bool:
-        """Say why not, if the key cannot act; True when it said so."""
-        why = self._why_not(action, parameters)
-        if why is not None:
-            self.notify(why, timeout=4)
-        return why is not None
-
     # -- actions ------------------------------------------------------------------------
 
     def action_show_pane(self, name: str) -> None:
@@ -549,7 +546,7 @@ class MainScreen(Screen[None]):
         self.action_show_pane(message.pane)
 
     def action_open(self) -> None:
-        if self._refused("open"):
+        if self.refused("open"):
             return
         row = self._cursor_row()
         if row is not None:
@@ -567,7 +564,7 @@ class MainScreen(Screen[None]):
         return row
 
     def action_mark(self) -> None:
-        if self._refused("mark"):
+        if self.refused("mark"):
             return
         table = self.pane.table
         if self._cursor_row() is not None and table.toggle_mark():
@@ -584,7 +581,7 @@ class MainScreen(Screen[None]):
         if listing is None or listing.view != pane.view:
             self._mark_all_waiting.add(pane.name)  # done when that view's rows arrive
             return
-        if pane is self.pane and self._refused("mark_all"):
+        if pane is self.pane and self.refused("mark_all"):
             return
 
         def read() -> IdsLoaded:
@@ -611,7 +608,7 @@ class MainScreen(Screen[None]):
         self.update_counts()
 
     def action_unmark_all(self) -> None:
-        if self._refused("unmark_all"):
+        if self.refused("unmark_all"):
             return
         self.marks.clear()
         self.marks_changed()
@@ -626,7 +623,7 @@ class MainScreen(Screen[None]):
 
     def action_clear(self) -> None:
         """``esc``: the filter first (and back to the table), then the marks."""
-        if self._refused("clear"):
+        if self.refused("clear"):
             return
         filter_input = self.filter_input
         if self.pane.view.text or filter_input.display:
@@ -663,7 +660,7 @@ class MainScreen(Screen[None]):
 
         In either pane: an Inbox row without a pending update goes to the App
         too, which says so (``nothing to accept: … has no pending update``)."""
-        if self._refused("act", action):
+        if self.refused("act", action):
             return
         ids = self.chosen()
         if ids:
@@ -671,7 +668,7 @@ class MainScreen(Screen[None]):
 
     def action_post(self) -> None:
         """``p``: post the marked orders, or else the one under the cursor."""
-        if self._refused("post"):
+        if self.refused("post"):
             return
         ids = self.chosen()
         if ids:
