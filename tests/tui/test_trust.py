@@ -15,6 +15,7 @@ from orderupd_tui.services import review, sync
 from orderupd_tui.services.session import Session
 from orderupd_tui.tui.app import OrderApp
 from orderupd_tui.tui.screens.confirm import ConfirmScreen
+from orderupd_tui.tui.screens.detail import DetailScreen
 from orderupd_tui.tui.screens.errors import ErrorsScreen
 from orderupd_tui.tui.screens.main import MainScreen
 from tests.tui.conftest import change_orders, order_state, post_order
@@ -336,6 +337,70 @@ async def test_the_footer_follows_the_cursor_row_and_a_hidden_key_says_why(
         await pilot.press("C")
         await settle(pilot)
         assert isinstance(app.screen, ConfirmScreen)
+
+
+def screen_footer(app: OrderApp) -> set[str]:
+    return {k.action for k in app.screen.query("FooterKey")}
+
+
+async def test_every_key_of_the_detail_acts_or_says_why(demo: DemoProcess,
+                                                       session: Session) -> None:
+    """On an order without a pending update ``a``, ``i``, ``c`` are not offered, and say why;
+    on a posted one ``p`` is not, and says why; the panes' keys say where they work."""
+    others = [f"main:{o['order_number']}" for o in demo.control.orders(eligible="edit_note")]
+    plain, posted = others[:2]
+    document = post_order(session, posted)
+    app = app_for(session)
+    async with app.run_test(size=(120, 24)) as pilot:  # the detail scrolls
+        await settle(pilot)
+        await on_only(pilot, plain)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, DetailScreen)
+        offered = screen_footer(app)
+        assert "post" in offered and "act('refresh')" in offered
+        assert not {"act('accept')", "act('ignore')", "act('cancel')",
+                    "act('uncancel')"} & offered
+        for key, verb in (("a", "accept"), ("i", "ignore"), ("c", "cancel")):
+            await pilot.press(key)
+            await settle(pilot)
+            assert isinstance(app.screen, DetailScreen), key
+            assert notifications(app)[-1] == f"nothing to {verb}: {plain} has no pending update"
+        await pilot.press("C")
+        await settle(pilot)
+        assert notifications(app)[-1] == f"nothing to un-cancel: {plain} is not cancelled here"
+        said = {}
+        for key in ("space", "asterisk", "U", "slash", "o", "1", "2", "tab", "e"):
+            before = len(notifications(app))
+            await pilot.press(key)
+            await settle(pilot)
+            assert isinstance(app.screen, DetailScreen), key
+            [said[key]] = notifications(app)[before:]
+        assert said["space"] == said["asterisk"] == said["U"] == \
+            "marks are made in the Inbox and Updates panes: esc goes back to them"
+        assert said["slash"] == said["o"] == \
+            "the filter and the sort are in the Inbox and Updates panes: esc goes back to them"
+        assert said["1"] == said["2"] == said["tab"] == ("this is one order's detail; the Inbox "
+                                                         "and Updates are the panes: esc goes "
+                                                         "back to them")
+        assert said["e"].startswith("the orders set aside open from the Inbox and Updates")
+        body = app.screen.query_one("#detail-body")
+        await pilot.press("G")
+        await pilot.pause()
+        assert body.scroll_y == body.max_scroll_y > 0
+        await pilot.press("g")
+        await pilot.pause()
+        assert body.scroll_y == 0
+        await pilot.press("escape")
+        await on_only(pilot, posted)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "post" not in screen_footer(app)
+        await pilot.press("p")
+        await settle(pilot)
+        assert isinstance(app.screen, DetailScreen)
+        assert notifications(app)[-1] == f"nothing to post: {posted} is already posted as " \
+                                         f"{document}"
 
 
 # -- item 14: keys in arrival order ----------------------------------------------------------

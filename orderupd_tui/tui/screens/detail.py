@@ -1,8 +1,10 @@
 """One order in full: its fields, the pending update as an old → new diff, and its history.
 
-``r``, ``a``, ``i``, ``c`` and ``p`` work here too, through the same
-confirmations as in the panes (posted to the App as intents); the detail
-is read in a worker, and again whenever the database changes.
+``r``, ``a``, ``i``, ``c``, ``C`` and ``p`` work here too, through the same
+confirmations as in the panes (posted to the App as intents): the Footer
+offers those the order as shown admits, and one pressed anyway still goes
+to the App, which says why not in one line.  The detail is read in a
+worker, and again whenever the database changes.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from orderupd_tui.domain.labels import (
@@ -46,6 +47,7 @@ from orderupd_tui.tui.messages import (
     LoadFailed,
     PostRequested,
 )
+from orderupd_tui.tui.screens.whynot import WhyNotScreen
 from orderupd_tui.tui.widgets.status import StatusBar
 
 
@@ -185,8 +187,26 @@ def history_tables(history: dict[str, Any]) -> list[RenderableType]:
     return parts
 
 
-class DetailScreen(Screen[None]):
-    """The detail of one order; ``esc`` goes back to the panes."""
+#: What a key of the panes is for, where this screen says it works (in the panes).
+PANES_ONLY = {
+    "marks": "marks are made in the Inbox and Updates panes",
+    "view": "the filter and the sort are in the Inbox and Updates panes",
+    "panes": "this is one order's detail; the Inbox and Updates are the panes",
+    "set_aside": "the orders set aside open from the Inbox and Updates panes (e)",
+}
+#: The panes' keys for each (as the panes bind them; the user's keymap may add others).
+PANES_ONLY_KEYS = {"marks": "space,asterisk,U", "view": "slash,o,O",
+                   "panes": "1,2,tab,shift+tab", "set_aside": "e"}
+
+
+class DetailScreen(WhyNotScreen):
+    """The detail of one order; ``esc`` goes back to the panes.
+
+    The keys of the panes that have no meaning for one order (marks, the
+    filter and sort, the panes themselves, the orders set aside) are bound
+    here too, never offered, so that pressing one says where it works
+    rather than nothing.
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "app.pop_screen", "Back", id="back"),
@@ -194,13 +214,17 @@ class DetailScreen(Screen[None]):
         Binding("a", f"act('{Action.ACCEPT}')", "Accept", id="detail_accept"),
         Binding("i", f"act('{Action.IGNORE}')", "Ignore", id="detail_ignore"),
         Binding("c", f"act('{Action.CANCEL}')", "Cancel", id="detail_cancel"),
-        Binding("C", f"act('{Action.UNCANCEL}')", "Un-cancel", show=False, id="detail_uncancel"),
+        Binding("C", f"act('{Action.UNCANCEL}')", "Un-cancel", id="detail_uncancel"),
         Binding("p", "post", "Post", id="detail_post"),
         Binding("down,j", "scroll('down')", "Scroll down", show=False, id="detail_down"),
         Binding("up,k", "scroll('up')", "Scroll up", show=False, id="detail_up"),
         Binding("pagedown", "scroll('page_down')", "Page down", show=False,
                 id="detail_page_down"),
         Binding("pageup", "scroll('page_up')", "Page up", show=False, id="detail_page_up"),
+        Binding("home,g", "scroll('home')", "Top of the order", show=False, id="detail_top"),
+        Binding("end,G", "scroll('end')", "End of the order", show=False, id="detail_end"),
+        *(Binding(keys, f"in_panes('{what}')", PANES_ONLY[what], show=False,
+                  id=f"detail_{what}") for what, keys in PANES_ONLY_KEYS.items()),
     ]
 
     def __init__(self, context: Context, order_id: int) -> None:
@@ -262,17 +286,30 @@ class DetailScreen(Screen[None]):
     def on_data_changed(self, message: DataChanged) -> None:
         self.load()
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "act" and parameters and parameters[0] in REVIEW:
-            pending = self.detail is not None and self.detail.update is not None
-            return True if pending else None
-        if action == "post" and self.detail is not None:
-            order = self.detail.order
-            postable = not (order["pending_update"]
-                            or order["accounting"]["state"] == AccountingState.POSTED
-                            or LocalStatus.CANCELLED in (order["order_status"],
-                                                         order["local_status"]))
-            return True if postable else None
+    def why_not(self, action: str, parameters: tuple[object, ...]) -> str | None:
+        """Only the keys of the panes: an action on this order goes to the App, which reads
+        the order again and says why not (``main:1003 has no pending update``)."""
+        if action == "in_panes":
+            return f"{PANES_ONLY[str(parameters[0])]}: esc goes back to them"
+        return None
+
+    def offers(self, action: str, parameters: tuple[object, ...]) -> bool:
+        """An action the order as shown admits: the Footer hides the rest, and hides the
+        actions until the order is read."""
+        if action not in ("act", "post"):
+            return super().offers(action, parameters)
+        if self.detail is None:
+            return False
+        order = self.detail.order
+        by_store = order["order_status"] == LocalStatus.CANCELLED
+        here = order["local_status"] == LocalStatus.CANCELLED
+        if action == "post":
+            return not (order["pending_update"] or by_store or here
+                        or order["accounting"]["state"] == AccountingState.POSTED)
+        if parameters and parameters[0] in REVIEW:
+            return bool(order["pending_update"])
+        if parameters and parameters[0] == Action.UNCANCEL:
+            return here and not by_store
         return True
 
     def action_act(self, action: str) -> None:
@@ -280,6 +317,9 @@ class DetailScreen(Screen[None]):
 
     def action_post(self) -> None:
         self.post_message(PostRequested([self.order_id]))
+
+    def action_in_panes(self, what: str) -> None:
+        self.refused("in_panes", what)
 
     def action_scroll(self, how: str) -> None:
         body = self.query_one("#detail-body", VerticalScroll)
