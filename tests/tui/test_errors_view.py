@@ -131,3 +131,47 @@ def test_errors_view(snap_compare: Any, aside_settings: Settings) -> None:
             await settle(pilot)
 
         assert snap_compare(app, terminal_size=SIZE, run_before=opened)
+
+
+@pytest.mark.anyio
+async def test_every_key_on_an_empty_errors_view_says_nothing_is_set_aside(
+        aside_settings: Settings) -> None:
+    with Session(aside_settings, actor="reviewer") as session:
+        app = OrderApp(session, cursor_blink=False, watch_every=0)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await pilot.press("e")
+            await settle(pilot)
+            assert isinstance(app.screen, ErrorsScreen)
+            assert "dismiss_entry" not in {k.action for k in app.screen.query("FooterKey")}
+            said = {}
+            for key in ("d", "j", "down", "k", "G", "enter"):
+                before = len(app._notifications)
+                await pilot.press(key)
+                await settle(pilot)
+                assert isinstance(app.screen, ErrorsScreen), key
+                [said[key]] = [n.message for n in app._notifications][before:]
+            assert said["d"] == "nothing to dismiss: nothing is set aside"
+            assert said["j"] == said["down"] == said["k"] == said["G"] == \
+                "nothing to move to: nothing is set aside"
+            assert said["enter"] == "nothing to open: nothing is set aside"
+
+
+@pytest.mark.anyio
+async def test_j_k_move_in_the_errors_view_and_enter_says_what_to_do(
+        aside_session: Session) -> None:
+    app = OrderApp(aside_session, cursor_blink=False, watch_every=0)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ErrorsScreen)
+        await pilot.press("j")
+        assert "created_at: not a time" in text_of(screen.query_one("#errors-error"))
+        await pilot.press("k")
+        assert "not a decimal amount ('NaN')" in text_of(screen.query_one("#errors-error"))
+        await pilot.press("enter")
+        await pilot.pause()
+        assert [n.message for n in app._notifications][-1] == (
+            "its error is in full below; d dismisses it, with a reason")

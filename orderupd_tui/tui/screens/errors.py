@@ -17,12 +17,13 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.screen import ModalScreen, Screen
+from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Input, Static
 
 from orderupd_tui.services.setaside import SetAsideEntry
 from orderupd_tui.tui.context import Context, in_background
 from orderupd_tui.tui.messages import DataChanged, DismissRequested, LoadFailed, SetAsideLoaded
+from orderupd_tui.tui.screens.whynot import WhyNotScreen
 from orderupd_tui.tui.widgets.status import StatusBar
 
 COLUMNS = ("Store", "Remote id", "Number", "Error", "First seen", "Last seen", "Tries")
@@ -32,12 +33,25 @@ def _seen(moment: datetime) -> str:
     return moment.astimezone().strftime("%Y-%m-%d %H:%M")
 
 
-class ErrorsScreen(Screen[None]):
-    """The open set-aside entries, oldest first; the cursor row's error in full below."""
+class ErrorsScreen(WhyNotScreen):
+    """The open set-aside entries, oldest first; the cursor row's error in full below.
+
+    The table moves with the arrows; ``j``, ``k``, ``g``, ``G`` are bound here
+    as in the panes.  An empty list cannot take focus, so that every key
+    reaches this screen and says there is nothing set aside.
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "app.pop_screen", "Back", id="errors_back"),
         Binding("d", "dismiss_entry", "Dismiss…", id="dismiss_set_aside"),
+        Binding("down,j", "move('down')", "Down", show=False, id="errors_down"),
+        Binding("up,k", "move('up')", "Up", show=False, id="errors_up"),
+        Binding("home,g", "move('top')", "First", show=False, id="errors_first"),
+        Binding("end,G", "move('bottom')", "Last", show=False, id="errors_last"),
+        Binding("pagedown", "move('page_down')", "Page down", show=False,
+                id="errors_page_down"),
+        Binding("pageup", "move('page_up')", "Page up", show=False, id="errors_page_up"),
+        Binding("enter", "open_entry", "What enter does here", show=False, id="errors_enter"),
     ]
 
     DEFAULT_CSS = """
@@ -79,6 +93,11 @@ class ErrorsScreen(Screen[None]):
                           entry.error, _seen(entry.first_seen), _seen(entry.last_seen),
                           str(entry.attempts), key=str(entry.id))
         count = len(message.entries)
+        table.can_focus = count > 0
+        if not count:
+            self.set_focus(None)
+        elif self.focused is None:
+            self.set_focus(table)
         title = (f" Set aside as unreadable: {count} order{'' if count == 1 else 's'}"
                  " (retried at every poll; d dismisses one, with a reason)" if count
                  else " Nothing is set aside: every order the stores sent was read.")
@@ -106,14 +125,38 @@ class ErrorsScreen(Screen[None]):
         row = self.query_one("#errors-table", DataTable).cursor_row
         return self.entries[row] if 0 <= row < len(self.entries) else None
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "dismiss_entry":
-            return True if self.current() is not None else None
-        return True
+    def why_not(self, action: str, parameters: tuple[object, ...]) -> str | None:
+        if action not in ("dismiss_entry", "move", "open_entry"):
+            return None
+        verb = {"dismiss_entry": "dismiss", "move": "move to"}.get(action, "open")
+        if self.entries is None:
+            return f"nothing to {verb} yet: the orders set aside are still being read"
+        if not self.entries:
+            return f"nothing to {verb}: nothing is set aside"
+        return None
+
+    def action_move(self, how: str) -> None:
+        """``j``/``k``/``g``/``G`` as in the panes; an arrow reaches here only on an empty
+        list (the table takes it otherwise)."""
+        if self.refused("move", how):
+            return
+        table = self.query_one("#errors-table", DataTable)
+        {"down": table.action_cursor_down, "up": table.action_cursor_up,
+         "top": table.action_scroll_top, "bottom": table.action_scroll_bottom,
+         "page_down": table.action_page_down, "page_up": table.action_page_up}[how]()
+
+    @on(DataTable.RowSelected, "#errors-table")
+    def _row_selected(self) -> None:
+        self.action_open_entry()
+
+    def action_open_entry(self) -> None:
+        """``enter``: the row's error is already in full below; say what can be done."""
+        if not self.refused("open_entry"):
+            self.notify("its error is in full below; d dismisses it, with a reason", timeout=4)
 
     def action_dismiss_entry(self) -> None:
         entry = self.current()
-        if entry is None:
+        if self.refused("dismiss_entry") or entry is None:
             return
 
         def given(reason: str | None) -> None:
