@@ -24,6 +24,7 @@ from tests.tui.test_app import (
     app_for,
     confirm_text,
     counts,
+    line,
     main_of,
     notifications,
     settle,
@@ -255,6 +256,38 @@ async def test_keys_that_cannot_act_say_why_in_one_line(demo: DemoProcess,
         await pilot.press("1", "slash", "x", "y", "z", "enter", "a")
         await settle(pilot)
         assert notifications(app)[-1] == "nothing to accept: no orders match “xyz”"
+        await pilot.press("escape", "2", "slash", "x", "y", "z", "enter", "a")
+        await settle(pilot)
+        assert notifications(app)[-1] == "nothing to accept: no updates match “xyz”"
+
+
+async def test_an_empty_pane_says_why_it_is_empty_and_movement_keys_say_so(
+        demo: DemoProcess, session: Session) -> None:
+    """The empty line names the filter that matches nothing; a movement key in an empty
+    pane says the same in one line rather than nothing."""
+    change_orders(demo, session, "edit_note", 1)
+    app = app_for(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", "x", "y", "z", "enter")
+        await settle(pilot)
+        assert "no orders match “xyz”" in line(app, 1)
+        for key in ("j", "k", "g", "G", "pagedown", "pageup", "down"):
+            before = len(notifications(app))
+            await pilot.press(key)
+            await settle(pilot)
+            assert notifications(app)[before:] == ["nothing to move to: no orders match “xyz”"]
+        await pilot.press("2", "slash", "z", "z", "z", "enter")
+        await settle(pilot)
+        assert "no updates match “zzz”" in line(app, 1, "updates")
+        await pilot.press("j", "space")
+        await settle(pilot)
+        assert notifications(app)[-2:] == ["nothing to move to: no updates match “zzz”",
+                                           "nothing to mark: no updates match “zzz”"]
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("j")  # the one update: the cursor stays on it, without a word
+        assert notifications(app)[-1] == "nothing to mark: no updates match “zzz”"
 
 
 async def test_p_in_updates_says_why_even_with_rows(demo: DemoProcess,

@@ -102,6 +102,15 @@ def order_row_style(row: OrderRow) -> tuple[str, ...]:
     return ("table--pending",) if row.pending else ()
 
 
+def nothing_shown(pane: Pane) -> str:
+    """What an empty pane shows, and what a key that needs a row says: ``no orders here``,
+    or ``no orders match “129”`` under a filter (the filter, not the data, is why)."""
+    text = pane.view.text
+    if pane.name == "inbox":
+        return f"no orders match “{text}”" if text else "no orders here"
+    return f"no updates match “{text}”" if text else "no pending updates here"
+
+
 @dataclass
 class Pane:
     """One pane's table and the view (filter and sort) it shows."""
@@ -162,9 +171,9 @@ class MainScreen(WhyNotScreen):
         yield PaneTabs(id="tabs")
         with ContentSwitcher(initial="inbox", id="panes"):
             yield VirtualTable(order_columns(width), self.marks, lambda r: r.id,
-                               row_style=order_row_style, empty="no orders", id="inbox")
+                               row_style=order_row_style, id="inbox")
             yield VirtualTable(update_columns(width), self.marks, lambda r: r.order_id,
-                               empty="no pending updates", id="updates")
+                               id="updates")
         yield FilterInput(placeholder="filter: number, customer, email or store (enter keeps "
                           "it, esc clears)", id="filter", compact=True)
         yield CountLine(id="counts")
@@ -293,6 +302,7 @@ class MainScreen(WhyNotScreen):
         previous = table.listing
         if previous is not None and previous is not message.listing:
             previous.cancel()
+        table.empty = nothing_shown(pane)
         # Moves made while it loaded (a burst like ``/100⏎j``) count in the new listing.
         cursor = message.cursor + table.cursor - message.asked_at
         table.show(Window(message.listing, message.start, message.rows), cursor,
@@ -499,9 +509,7 @@ class MainScreen(WhyNotScreen):
         be posted) needs the database: the App answers that, after the key.
         """
         table = self.pane.table
-        shown = "no orders" if self.active == "inbox" else "no pending updates"
-        text = self.pane.view.text
-        empty = f"{shown} match “{text}”" if text else f"{shown} here"
+        empty = nothing_shown(self.pane)
         if action == "act":
             verb = Action(str(parameters[0])).verb if parameters else "act on"
             return None if self.marks or table.total else f"nothing to {verb}: {empty}"
@@ -518,7 +526,7 @@ class MainScreen(WhyNotScreen):
         if action == "unmark_all":
             return None if self.marks else "nothing is marked"
         if action == "clear":
-            if text or self.filter_input.display or self.marks:
+            if self.pane.view.text or self.filter_input.display or self.marks:
                 return None
             return "nothing to clear: no filter and no marks"
         return None

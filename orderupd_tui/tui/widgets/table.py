@@ -200,7 +200,7 @@ class VirtualTable(Widget, can_focus=True):
         order_id: Callable[[Any], int],
         *,
         row_style: Callable[[Any], tuple[str, ...]] = lambda row: (),
-        empty: str = "nothing to show",
+        empty: str = "nothing here",
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
@@ -399,13 +399,26 @@ class VirtualTable(Widget, can_focus=True):
             return self._set_top(self.cursor - height + 1)
         return False
 
+    def _nowhere_to_move(self) -> bool:
+        """A movement key on an empty table says so in one line rather than nothing (the
+        screen keeps :attr:`empty` saying why it is empty); True when it said so."""
+        if self.total:
+            return False
+        self.notify("still reading the rows; try again in a moment" if self._window is None
+                    else f"nothing to move to: {self.empty}", timeout=4)
+        return True
+
     def action_cursor_down(self) -> None:
-        self.move_cursor(self.cursor + 1)
+        if not self._nowhere_to_move():
+            self.move_cursor(self.cursor + 1)
 
     def action_cursor_up(self) -> None:
-        self.move_cursor(self.cursor - 1)
+        if not self._nowhere_to_move():
+            self.move_cursor(self.cursor - 1)
 
     def action_page_down(self) -> None:
+        if self._nowhere_to_move():
+            return
         height = self.page_height
         if not self.total_exact and self.cursor + height >= self.total - PAGE and \
                 self.listing is not None:
@@ -414,15 +427,19 @@ class VirtualTable(Widget, can_focus=True):
         self.move_cursor(self.cursor + height)
 
     def action_page_up(self) -> None:
+        if self._nowhere_to_move():
+            return
         height = self.page_height
         self._set_top(self.top - height)
         self.move_cursor(self.cursor - height)
 
     def action_first(self) -> None:
-        self.move_cursor(0)
+        if not self._nowhere_to_move():
+            self.move_cursor(0)
 
     def action_last(self) -> None:
-        self._exact_total(lambda: self.move_cursor(self.total - 1))
+        if not self._nowhere_to_move():
+            self._exact_total(lambda: self.move_cursor(self.total - 1))
 
     def toggle_mark(self) -> bool:
         """Mark or unmark the cursor row; False when there is no row."""
