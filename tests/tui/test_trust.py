@@ -403,7 +403,7 @@ async def test_every_key_of_the_detail_acts_or_says_why(demo: DemoProcess,
         await settle(pilot)
         assert notifications(app)[-1] == f"nothing to un-cancel: {plain} is not cancelled here"
         said = {}
-        for key in ("space", "asterisk", "U", "slash", "o", "1", "2", "tab", "e"):
+        for key in ("space", "asterisk", "U", "slash", "o", "1", "2", "tab", "enter", "e"):
             before = len(notifications(app))
             await pilot.press(key)
             await settle(pilot)
@@ -413,9 +413,9 @@ async def test_every_key_of_the_detail_acts_or_says_why(demo: DemoProcess,
             "marks are made in the Inbox and Updates panes: esc goes back to them"
         assert said["slash"] == said["o"] == \
             "the filter and the sort are in the Inbox and Updates panes: esc goes back to them"
-        assert said["1"] == said["2"] == said["tab"] == ("this is one order's detail; the Inbox "
-                                                         "and Updates are the panes: esc goes "
-                                                         "back to them")
+        assert said["1"] == said["2"] == said["tab"] == said["enter"] == (
+            "this is one order's detail; the Inbox and Updates are the panes: esc goes back "
+            "to them")
         assert said["e"].startswith("the orders set aside open from the Inbox and Updates")
         body = app.screen.query_one("#detail-body")
         await pilot.press("G")

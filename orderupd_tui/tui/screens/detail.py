@@ -196,7 +196,7 @@ PANES_ONLY = {
 }
 #: The panes' keys for each (as the panes bind them; the user's keymap may add others).
 PANES_ONLY_KEYS = {"marks": "space,asterisk,U", "view": "slash,o,O",
-                   "panes": "1,2,tab,shift+tab", "set_aside": "e"}
+                   "panes": "1,2,tab,shift+tab,enter", "set_aside": "e"}
 
 
 class DetailScreen(WhyNotScreen):
