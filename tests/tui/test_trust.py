@@ -489,6 +489,32 @@ async def test_a_burst_of_2_star_marks_the_updates(demo: DemoProcess, session: S
         assert len(main_of(app).marks) == 2
 
 
+@pytest.mark.parametrize(("key", "said"), [
+    ("a", "nothing to accept: no updates match “zzz”"),
+    ("space", "nothing to mark: no updates match “zzz”"),
+    ("j", "nothing to move to: no updates match “zzz”"),
+    ("enter", "nothing to open: no updates match “zzz”")])
+async def test_a_key_right_after_a_filter_acts_on_the_filtered_view(
+        demo: DemoProcess, session: Session, key: str, said: str) -> None:
+    """``/zzz⏎a`` must not accept the update under the cursor before the filter: that row
+    is not in the view the key was typed for."""
+    change_orders(demo, session, "edit_note", 2)
+    app = app_for(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        assert table(app, "updates").total == 2
+        for attempt in range(4):
+            burst(app, "slash", "z", "z", "z", "enter", key, driver=attempt % 2 == 1)
+            await settle(pilot)
+            assert isinstance(app.screen, MainScreen)
+            assert notifications(app)[-1] == said
+            assert not main_of(app).marks
+            await pilot.press("escape")
+            await settle(pilot)
+
+
 async def test_escape_gives_the_keys_back_to_the_table(session: Session) -> None:
     app = app_for(session)
     async with app.run_test(size=SIZE) as pilot:

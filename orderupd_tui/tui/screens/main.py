@@ -165,6 +165,10 @@ class MainScreen(WhyNotScreen):
         self._hidden_asked: tuple[Listing, int] | None = None
         #: A pane whose ``*`` waits for the listing of the view just typed.
         self._mark_all_waiting: set[str] = set()
+        #: Panes whose new view (a filter or sort just set) is being read.
+        self._reading: set[str] = set()
+        #: Keys that came while the active pane's new view was being read, in arrival order.
+        self._held: list[events.Key] = []
 
     def compose(self) -> ComposeResult:
         width = store_width(list(self.context.stores))
@@ -223,10 +227,29 @@ class MainScreen(WhyNotScreen):
         into the filter line when it has focus, any other key to the
         bindings of whatever has focus *now* (after the keys before it).
         ``enter`` in the filter line is taken here, at once, so the keys
-        after it reach the table rather than the filter.
+        after it reach the table rather than the filter.  A key that comes
+        while the active pane's new view is being read waits for its rows
+        (see :meth:`_key_waits`), and so does every key after it.
         """
         event.stop()
         event.prevent_default()
+        if self._held or self._key_waits():
+            self._held.append(event)  # handled once the view's rows arrive (_let_keys_go)
+            return
+        await self._handle_key(event)
+
+    def _key_waits(self) -> bool:
+        """Whether a key must wait for the active pane's new view: after ``/129⏎`` a ``j``,
+        ``space`` or ``a`` means a row of the filtered view, not one of the rows still
+        shown, which the filter may leave out.  Typing in the filter line never waits."""
+        return self.active in self._reading and self.focused is not self.filter_input
+
+    async def _let_keys_go(self) -> None:
+        """The keys held for a view, in order, until one of them sets a view to wait for."""
+        while self._held and not self._key_waits():
+            await self._handle_key(self._held.pop(0))
+
+    async def _handle_key(self, event: events.Key) -> None:
         filter_input = self.filter_input
         if self.app.screen is self and self.focused is filter_input:
             if event.key == "enter":
@@ -263,6 +286,8 @@ class MainScreen(WhyNotScreen):
         previous = table.listing
         if previous is not None and not reload:
             previous.cancel()
+        if not reload:
+            self._reading.add(pane.name)
         anchor, screen_line = table.cursor_anchor() if reload else (None, 0)
         asked_at = table.cursor
         height = table.page_height
@@ -294,10 +319,11 @@ class MainScreen(WhyNotScreen):
 
         in_background(self, self.context, f"view-{pane.name}", read)
 
-    def on_view_loaded(self, message: ViewLoaded) -> None:
+    async def on_view_loaded(self, message: ViewLoaded) -> None:
         pane = self.panes[message.pane]
         if message.listing.view != pane.view:
             return  # typed on: a newer view is on its way
+        self._reading.discard(pane.name)
         table = pane.table
         previous = table.listing
         if previous is not None and previous is not message.listing:
@@ -314,6 +340,7 @@ class MainScreen(WhyNotScreen):
             self._mark_all(pane)
         if pane is self.pane:
             self.update_counts()
+        await self._let_keys_go()
 
     def on_virtual_table_rows_wanted(self, message: VirtualTable.RowsWanted) -> None:
         pane = self._pane_of(message.table)
@@ -382,8 +409,11 @@ class MainScreen(WhyNotScreen):
         self._orders, self._pending = message.orders, message.pending
         self.update_counts()
 
-    def on_load_failed(self, message: LoadFailed) -> None:
+    async def on_load_failed(self, message: LoadFailed) -> None:
+        """One line; keys held for a view that will not come act on what is shown."""
         self.notify(message.error, title="database", severity="error", timeout=8)
+        self._reading.clear()
+        await self._let_keys_go()
 
     def on_data_changed(self, message: DataChanged) -> None:
         """A poll, a batch or another process changed the database: reload views in place."""
