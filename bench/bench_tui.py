@@ -402,7 +402,7 @@ async def _measure(app_url: str, direct_url: str, url: str, token: str, prefix: 
     class Stamped(MainScreen):
         """Notes when read rows arrive (the base class's handlers then show them)."""
 
-        def on_view_loaded(self, message: ViewLoaded) -> None:
+        async def on_view_loaded(self, message: ViewLoaded) -> None:
             clock.arrived = time.perf_counter()
 
         def on_page_loaded(self, message: PageLoaded) -> None:
