@@ -329,7 +329,7 @@ class MainScreen(WhyNotScreen):
         if previous is not None and previous is not message.listing:
             previous.cancel()
         table.empty = nothing_shown(pane)
-        # Moves made while it loaded (a burst like ``/100⏎j``) count in the new listing.
+        # Moves made while a reload read (keys wait only for a new view) count in it.
         cursor = message.cursor + table.cursor - message.asked_at
         table.show(Window(message.listing, message.start, message.rows), cursor,
                    message.screen_line)
