@@ -86,8 +86,10 @@ from orderupd_tui.tui.widgets.table import VirtualTable
 WATCH_EVERY = 1.0
 #: Seconds between progress updates from a worker: enough to look alive, few repaints.
 PROGRESS_EVERY = 0.1
-#: Failed orders named in a batch's notification.
+#: Reasons (each with its orders) named in one notification.
 SUMMARY_FAILURES = 5
+#: Orders named for one reason shared by several; the rest are counted.
+NAMED_PER_REASON = 3
 #: How a batch's summary names the orders that did not go through, by outcome code.
 NOT_DONE = (("refused", (ExitCode.REFUSED,)), ("failed", (ExitCode.FAILED, ExitCode.USAGE)))
 
@@ -379,15 +381,15 @@ class OrderApp(App[int]):
             gone = [t for t in targets if not t.pending]
             targets = [t for t in targets if t.pending]
             if gone:
-                said = named([f"{t.ref} was {message.resolved[t.id]}" if t.id in message.resolved
-                              else f"{t.ref} has no pending update" for t in gone])
+                said = named([(t.ref, f"was {message.resolved[t.id]}" if t.id in message.resolved
+                               else "has no pending update") for t in gone])
                 self.notify(said if targets else f"nothing to {action.verb}: {said}",
                             severity="warning", timeout=8)
         if action == Action.UNCANCEL:
             refused = [(t, review.uncancel_refusal(t.local_status, t.order_status))
                        for t in targets]
             targets = [t for t, why in refused if why is None]
-            said = named([f"{t.ref} {why}" for t, why in refused if why is not None])
+            said = named([(t.ref, why) for t, why in refused if why is not None])
             if said:
                 self.notify(said if targets else f"nothing to un-cancel: {said}",
                             severity="warning", timeout=8)
@@ -442,8 +444,7 @@ class OrderApp(App[int]):
             return
         if not plan.ready and not plan.can_force:
             if plan.refused:
-                self.notify("nothing to post: " + named(
-                    [f"{ref} {why}" for ref, why in plan.refused]), severity="warning",
+                self.notify("nothing to post: " + named(plan.refused), severity="warning",
                     timeout=10)
             return
 
@@ -557,18 +558,33 @@ def short_summary(result: review.BatchResult) -> str:
     orders named (the rest stay marked, to be looked at or retried)."""
     parts = [f"{sum(o.ok for o in result.outcomes)} {Action(result.action).past}"]
     for word, codes in NOT_DONE:
-        bad = [f"{o.ref} {o.message}" for o in result.outcomes if o.code in codes]
+        bad = [(o.ref, o.message) for o in result.outcomes if o.code in codes]
         if bad:
             parts.append(f"{len(bad)} {word}: {named(bad)}")
     return ", ".join(parts[:2]) + "".join(f"; {p}" for p in parts[2:])
 
 
-def named(lines: list[str]) -> str:
-    """The first few of ``lines``, then how many more (they stay marked)."""
-    if len(lines) <= SUMMARY_FAILURES:
-        return "; ".join(lines)
-    return (f"{'; '.join(lines[:SUMMARY_FAILURES])}; … and {len(lines) - SUMMARY_FAILURES} "
-            "more (still marked)")
+def named(refused: list[tuple[str, str]]) -> str:
+    """Each ``(ref, why)`` on one line, orders with the same why together, a few named.
+
+    ``a`` on 128 marks with nothing pending must read as one reason, not a
+    hundred copies of it; the orders not named stay marked, to look at.
+    """
+    by_why: dict[str, list[str]] = {}
+    for ref, why in refused:
+        by_why.setdefault(why, []).append(ref)
+    parts = []
+    for why, refs in by_why.items():
+        if len(refs) == 1:
+            parts.append(f"{refs[0]} {why}")
+            continue
+        more = len(refs) - NAMED_PER_REASON
+        shown = ", ".join(refs[:NAMED_PER_REASON]) + (f" and {more:,} more" if more > 0 else "")
+        parts.append(f"{shown}: {why}" + (" (still marked)" if more > 0 else ""))
+    if len(parts) <= SUMMARY_FAILURES:
+        return "; ".join(parts)
+    return (f"{'; '.join(parts[:SUMMARY_FAILURES])}; … and "
+            f"{len(parts) - SUMMARY_FAILURES} more (still marked)")
 
 
 def run_app(settings: Settings, demo: bool = False) -> int:

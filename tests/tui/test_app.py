@@ -833,11 +833,15 @@ def test_a_long_batch_summary_names_a_few_failures() -> None:
     from orderupd_tui.tui.app import short_summary
 
     result = BatchResult("accept", [Outcome("main:1", 0)] + [
-        Outcome(f"main:{n}", FAILED, "store unreachable") for n in range(2, 10)])
+        Outcome(f"main:{n}", FAILED, "store unreachable") for n in range(2, 10)] + [
+        Outcome("main:20", FAILED, "the books said no")])
     text = short_summary(result)
-    assert text.startswith("1 accepted, 8 failed: main:2 store unreachable; ")
-    assert "main:6 store unreachable; … and 3 more (still marked)" in text
-    assert "main:7" not in text
+    # One reason once, with a few of its orders; the others counted, and still marked.
+    assert text == ("1 accepted, 9 failed: main:2, main:3, main:4 and 5 more: store unreachable "
+                    "(still marked); main:20 the books said no")
+    many = BatchResult("accept", [Outcome(f"main:{n}", FAILED, f"reason {n}")
+                                  for n in range(1, 9)])
+    assert short_summary(many).endswith("main:5 reason 5; … and 3 more (still marked)")
 
 
 def test_a_summary_tells_refused_from_failed() -> None:
@@ -849,3 +853,20 @@ def test_a_summary_tells_refused_from_failed() -> None:
         Outcome("shop:1002", 0), Outcome("shop:1003", FAILED, "books unreachable")])
     assert short_summary(result) == ("2 posted, 1 refused: shop:1004 has a pending update; "
                                      "1 failed: shop:1003 books unreachable")
+
+
+async def test_a_on_many_marks_with_nothing_pending_says_the_reason_once(
+        session: Session) -> None:
+    app = app_for(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("asterisk")
+        await settle(pilot)
+        marked = len(main_of(app).marks)
+        assert marked > 10
+        await pilot.press("a")
+        await settle(pilot)
+        (said,) = [n for n in notifications(app) if n.startswith("nothing to accept")]
+        assert said.count("has no pending update") == 1, said
+        assert f"and {marked - 3:,} more: has no pending update (still marked)" in said, said
+        assert isinstance(app.screen, MainScreen)
