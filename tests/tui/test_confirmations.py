@@ -107,6 +107,9 @@ async def test_a_refund_and_a_cancellation_are_called_out(demo: DemoProcess,
         await pilot.press("U", "space", "c")  # one order: a cancel of a plain change says nothing
         await settle(pilot)
         assert not app.screen.query("#confirm-warning")
+        # ... except that the update it closes is closed, and how to get it back.
+        assert ("It also closes 1 pending update (listed below); un-cancel (C) raises a closed "
+                "store change again.") in confirm_text(app)
 
 
 async def test_refresh_lists_the_pending_updates_it_takes_and_every_order(

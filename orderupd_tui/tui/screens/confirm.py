@@ -285,6 +285,10 @@ class ConfirmScreen(Confirmation):
         self.books = books
         summary = [f"Stores: {stores_line(targets)}", WHAT[action],
                    *taken_updates(action, targets)]
+        pending = sum(t.pending for t in targets)
+        if action == Action.CANCEL and pending:
+            summary.append(f"It also closes {plural(pending, 'pending update')} (listed below); "
+                           "un-cancel (C) raises a closed store change again.")
         if action == Action.UNCANCEL and any(t.kept for t in targets):
             summary.append("An earlier document kept in the books still blocks a repost until "
                            "it is voided there or you force it.")
