@@ -572,9 +572,11 @@ def _history(session: Session, args: argparse.Namespace) -> int:
         when = queries.human_time(p["posted_at"] or p["created_at"])
         print(f"  {when} {p['state']:<8} {document}{own} {p['amount']} {p['currency']}")
     print("events:" if data["events"] else "events: none")
-    for e in data["events"]:
-        action = labels.event_label(e["action"])
-        print(f"  {queries.human_time(e['at'])} {e['actor']:<12} {action:<18} {e['detail']}")
+    actions = [labels.event_label(e["action"]) for e in data["events"]]
+    width = max(map(len, actions), default=0)  # the details line up, whatever the words
+    for e, action in zip(data["events"], actions, strict=True):
+        print(f"  {queries.human_time(e['at'])} {e['actor']:<12} {action:<{width}} "
+              f"{e['detail']}")
     return ExitCode.OK
 
 

@@ -192,6 +192,11 @@ def test_every_time_is_iso_utc_to_the_second_and_history_names_each_id_once(cli,
     assert re.match(rf"  {ISO} posted +{re.escape(posting['document_ref'])} ", posting_line)
     for event in data["events"]:
         assert re.search(rf"^  {ISO} \S+ +{re.escape(event['action'])} ", text, re.M), event
+    events = text.split("events:\n")[1].splitlines()
+    starts = {line.index(e["detail"]) for line, e in zip(events, data["events"], strict=True)
+              if e["detail"]}
+    assert sum(bool(e["detail"]) for e in data["events"]) >= 2
+    assert len(starts) == 1, events  # every detail in one column
     for out in (poll.stdout, updates.stdout, text):
         assert not OTHER_TIME.search(out), out
 
