@@ -52,7 +52,7 @@ def in_background(node: DOMNode, context: Context, group: str,
         except CountCancelled:
             return
         except Exception:
-            message = LoadFailed(log_unexpected(context.secrets))
+            message = LoadFailed(log_unexpected(context.secrets), group)
         if message is not None and not get_current_worker().is_cancelled:
             node.post_message(message)
 

@@ -185,9 +185,10 @@ class DetailLoaded(Message):
 
 @dataclass
 class LoadFailed(Message):
-    """A background read failed: the one line to show."""
+    """A background read failed: the one line to show, and the worker group that read."""
 
     error: str
+    group: str = ""
 
 
 class DataChanged(Message):

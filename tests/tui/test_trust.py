@@ -554,3 +554,31 @@ async def test_shift_tab_goes_back_and_a_click_on_a_tab_shows_its_pane(
         assert main.active == "updates"
         await pilot.click("#tabs-left", offset=(spans["inbox"] + 2, 0))
         assert main.active == "inbox" and app.focused is table(app)
+
+
+async def test_keys_held_for_a_view_never_reach_a_confirmation_that_opened_meanwhile(
+        demo: DemoProcess, session: Session) -> None:
+    """``i`` then ``/zzz⏎⏎`` in a burst: the confirmation ``i`` asked for may open while the
+    filter's rows are read; the ``enter`` typed for those rows must not confirm it."""
+    [ref] = change_orders(demo, session, "edit_note", 1)
+    app = app_for(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        for attempt in range(6):
+            burst(app, "i", "slash", "z", "z", "z", "enter", "enter", "y",
+                  driver=attempt % 2 == 1)
+            await settle(pilot)
+            said = notifications(app)
+            assert not any("ignored" in n for n in said), said
+            if isinstance(app.screen, ConfirmScreen):  # opened after the keys: still asking
+                await pilot.press("n")
+                await settle(pilot)
+            assert order_state(ref)["pending_update"], attempt
+            while not isinstance(app.screen, MainScreen):
+                await pilot.press("escape")
+                await settle(pilot)
+            await pilot.press("escape")
+            await settle(pilot)
+

@@ -245,9 +245,30 @@ class MainScreen(WhyNotScreen):
         return self.active in self._reading and self.focused is not self.filter_input
 
     async def _let_keys_go(self) -> None:
-        """The keys held for a view, in order, until one of them sets a view to wait for."""
+        """The keys held for a view, in order, until one of them sets a view to wait for.
+
+        Held keys were typed for this screen: if another (a confirmation)
+        opened meanwhile, they are dropped, never sent to its bindings, where
+        an ``enter`` meant for the rows would confirm what nobody read.
+        """
+        if self._held and self.app.screen is not self:
+            self._drop_held_keys("another screen opened first")
+            return
         while self._held and not self._key_waits():
             await self._handle_key(self._held.pop(0))
+
+    def on_screen_suspend(self) -> None:
+        """A screen opened over this one: keys held for the rows were not meant for it, nor
+        for this screen once the reviewer has looked at another."""
+        if self._held:
+            self._drop_held_keys("another screen opened first")
+
+    def _drop_held_keys(self, why: str) -> None:
+        count = len(self._held)
+        self._held.clear()
+        self.notify(f"{count} key{'s' if count != 1 else ''} typed while the rows were read "
+                    f"{'were' if count != 1 else 'was'} not used: {why}",
+                    severity="warning", timeout=6)
 
     async def _handle_key(self, event: events.Key) -> None:
         filter_input = self.filter_input
@@ -284,6 +305,9 @@ class MainScreen(WhyNotScreen):
         """
         table = pane.table
         previous = table.listing
+        # A reload that replaces a new view's read (a poll came while /129⏎ read) is that
+        # new view still: the cursor the old view had means nothing in it.
+        reload = reload and pane.name not in self._reading
         if previous is not None and not reload:
             previous.cancel()
         if not reload:
@@ -410,10 +434,15 @@ class MainScreen(WhyNotScreen):
         self.update_counts()
 
     async def on_load_failed(self, message: LoadFailed) -> None:
-        """One line; keys held for a view that will not come act on what is shown."""
+        """One line.  Only a pane's own view read failing ends its wait; the keys held for
+        it are dropped, since the rows shown are the old view's, which the keys were not
+        meant for (any other read failing leaves the wait as it is)."""
         self.notify(message.error, title="database", severity="error", timeout=8)
-        self._reading.clear()
-        await self._let_keys_go()
+        pane = message.group.removeprefix("view-")
+        if message.group.startswith("view-") and pane in self._reading:
+            self._reading.discard(pane)
+            if self._held and pane == self.active:
+                self._drop_held_keys("the filtered rows could not be read")
 
     def on_data_changed(self, message: DataChanged) -> None:
         """A poll, a batch or another process changed the database: reload views in place."""
