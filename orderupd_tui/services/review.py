@@ -126,8 +126,9 @@ def review(
         return result
     items = []
     for ref in dict.fromkeys(refs):
+        # A ref the caller showed but left out of ``seen`` showed no update: fail closed.
         item = _prepare(session, ref, action, confirmed, reset, result,
-                        seen.get(ref, UNSEEN) if seen is not None else UNSEEN)
+                        seen.get(ref) if seen is not None else UNSEEN)
         if item is not None:
             items.append(item)
     if action in (Action.ACCEPT, Action.REFRESH):
@@ -238,8 +239,10 @@ def _prepare(session: Session, ref: str, action: str, confirmed: bool, reset: st
         result.outcomes.append(Outcome(label, USAGE, f"was already {resolved}" if resolved
                                        else "has no pending update"))
         return None
-    if seen != UNSEEN and seen != resolution.seen_of(
-            update.id if update else None, update.new_digest if update else None):
+    # Only a pending update the confirmation did not show is refused: one resolved since
+    # (by another reviewer) leaves a refresh nothing unseen to take.
+    if update is not None and seen != UNSEEN and seen != resolution.seen_of(
+            update.id, update.new_digest):
         result.outcomes.append(Outcome(label, REFUSED, (
             "changed since the confirmation (a poll brought a newer change): review it again")))
         return None

@@ -94,7 +94,7 @@ async def test_a_refund_and_a_cancellation_are_called_out(demo: DemoProcess,
         await settle(pilot)
         warning = warning_text(app)
         # A store's cancel refunds too: each is counted for what it brings.
-        assert re.search(r"⚠ 2 changes \(⚠ below\) bring [12] refunds? and 1 cancellation:",
+        assert re.search(r"⚠ 2 changes \(⚠ below\) bring (1 refund|2 refunds) and 1 cancellation:",
                          warning), warning
         assert "ignoring keeps the local copy as it is" in warning
         lines = listed(app).splitlines()
@@ -317,3 +317,39 @@ async def test_a_confirmed_batch_leaves_an_update_a_poll_changed_after_the_confi
         assert not order_state(second)["pending_update"]
         ignored = Update.get(Update.order == order_id(second))
         assert ignored.status == "ignored"
+
+
+async def test_a_confirmed_refresh_refuses_an_update_raised_after_it_and_not_one_resolved(
+        demo: DemoProcess, session: Session) -> None:
+    """Refresh takes pending updates: one a poll raised while the modal was open was never
+    shown, so that order is refused; one another reviewer resolved meanwhile leaves nothing
+    unseen, so that order is refreshed."""
+    [resolved] = change_orders(demo, session, "edit_note", 1)
+    quiet_ref = next(f"main:{o['order_number']}" for o in demo.control.orders(eligible="edit_note")
+                     if f"main:{o['order_number']}" != resolved)
+    app = app_for(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        for ref in (resolved, quiet_ref):
+            await only(pilot, ref)
+            await pilot.press("space", "escape")
+            await settle(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        assert "Refresh 2 orders?" in confirm_text(app)
+        assert "It also takes 1 pending update" in confirm_text(app)
+        # While it is open: another reviewer ignores the one update, and a poll raises another.
+        review.review(session, [resolved], "ignore")
+        demo.control.change(int(order_state(quiet_ref)["remote_id"]), "edit_note")
+        sync.poll_once(session)
+        raised = Update.get((Update.order == order_id(quiet_ref)) & (Update.status == "pending"))
+
+        await pilot.press("y")
+        await settle(pilot)
+        said = " ".join(notifications(app))
+        assert "1 refreshed, 1 refused" in said, said
+        assert f"{quiet_ref} changed since the confirmation" in said, said
+        assert Update.get_by_id(raised.id).status == "pending"  # left for the reviewer
+        refreshed = Event.select().where((Event.order == order_id(resolved))
+                                         & (Event.action == "refresh"))
+        assert refreshed.exists()
