@@ -608,20 +608,30 @@ def _review(session: Session, args: argparse.Namespace) -> int:
     return _report(result)
 
 
-def _report(result: review.BatchResult, said: set[str] | None = None) -> int:
+def _report(result: review.BatchResult, said: Mapping[str, str] | None = None) -> int:
     """Each order not done once, on stderr; the tally once, on stdout (DESIGN §6)."""
-    _say_not_done(result, said or set())
+    _say_not_done(result, said)
     print(_tally(result))
     return result.exit_code
 
 
-def _say_not_done(result: review.BatchResult, said: set[str] | None = None) -> None:
-    """One line on stderr for each order not done, saying why, unless a prompt just said
-    it would not be done; a failure (the books unreachable, say) is news either way."""
+def _say_not_done(result: review.BatchResult, said: Mapping[str, str] | None = None) -> None:
+    """One line on stderr for each order not done, saying why, unless a prompt just said so.
+
+    ``said`` maps a ref to the reason the prompt gave; an outcome is left out only when its
+    reason is that one (or, for an earlier document still in the books, names it
+    ``detached``), and never when it failed: a reason that changed in between is news.
+    """
+    said = said or {}
     for outcome in result.outcomes:
-        if not outcome.ok and not (said and outcome.ref in said
-                                   and outcome.code != ExitCode.FAILED):
-            _say(_why(outcome.ref, outcome.message))
+        if outcome.ok:
+            continue
+        before = said.get(outcome.ref)
+        if before is not None and outcome.code != ExitCode.FAILED and (
+                outcome.message == before or (before == DETACHED
+                                              and "detached" in outcome.message)):
+            continue
+        _say(_why(outcome.ref, outcome.message))
 
 
 def _why(ref: str, message: str) -> str:
@@ -645,7 +655,8 @@ def _tally(result: review.BatchResult) -> str:
 def _post(session: Session, args: argparse.Namespace) -> int:
     if not args.refs and not args.reconcile:
         raise UsageError("post needs at least one REF (or --reconcile)")
-    said: set[str] = set()  # the refs the prompt already said will not be posted
+    session.books()  # no books configured: its one line now, not after a prompt about them
+    said: dict[str, str] = {}  # what the prompt already said will not be posted, and why
     if args.reconcile:
         result = posting.reconcile(session, args.refs or None)
     else:
@@ -658,20 +669,24 @@ def _post(session: Session, args: argparse.Namespace) -> int:
         result = posting.post(session, args.refs, force=args.force)
     if not args.json:
         return _report(result, said)
-    _say_not_done(result)
+    _say_not_done(result, said)
     print(json.dumps([_post_json(result.action, o) for o in result.outcomes]))
     return result.exit_code
 
 
-def _confirm_post(session: Session, args: argparse.Namespace) -> set[str] | None:
+#: What the post prompt said of an order refused for an earlier document still in the books.
+DETACHED = "detached"
+
+
+def _confirm_post(session: Session, args: argparse.Namespace) -> dict[str, str] | None:
     """On a terminal, say what posting will do and ask, as the app's modal does.
 
     The plan is the app's (:func:`postplan.plan_post`), built with the posting
     service's own refusals: the count and total are of the orders that will
     be posted, each one that will not is named with why, and so is each
     earlier, detached document still in the books, with what ``--force`` does.
-    Returns the refs it named as not posted, which the outcome then does not
-    repeat, or None when the answer was no.
+    Returns each ref it named as not posted with the reason it gave (which
+    the outcome then does not repeat), or None when the answer was no.
     """
     ids, unknown = [], {}
     for ref in dict.fromkeys(args.refs):
@@ -695,7 +710,8 @@ def _confirm_post(session: Session, args: argparse.Namespace) -> set[str] | None
                      f"still in the books: {ref} ({earlier})" if forced else
                      f"  not posted: {ref} has "
                      f"{'an earlier, detached document' if one else 'earlier, detached documents'}"
-                     f" {earlier} still in the books (void it there, or --force to post anyway)")
+                     f" {earlier} still in the books (void {'it' if one else 'them'} there, "
+                     "or --force to post anyway)")
     if plan.detached and not forced:
         forced_count, forced_total = plan.forced_total
         lines.append(f"  --force would post {_orders_word(forced_count)} "
@@ -703,13 +719,13 @@ def _confirm_post(session: Session, args: argparse.Namespace) -> set[str] | None
     lines += [f"  not posted: {_why(ref, why)}" for ref, why in plan.refused]
     lines += [f"  not posted: {message}" for message in unknown.values()]
     if not count:
-        return set()  # nothing to ask: posting names each refusal once, and exits with its code
+        return {}  # nothing to ask: posting names each refusal once, and exits with its code
     sys.stderr.write("\n".join(lines) + "\n[y/N] ")
     sys.stderr.flush()
     if sys.stdin.readline().strip().lower() not in ("y", "yes"):
         return None
-    named = {ref for ref, _ in plan.refused} | set(unknown)
-    return named | (set() if forced else {ref for ref, _ in plan.detached})
+    named = dict(plan.refused) | unknown
+    return named | ({} if forced else {ref: DETACHED for ref, _ in plan.detached})
 
 
 def _orders_word(count: int) -> str:

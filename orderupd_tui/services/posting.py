@@ -168,7 +168,8 @@ def refusal(order: Order, *, force: bool = False, detached: list[str] | None = N
         earlier = detached_documents(order) if detached is None else detached
         if earlier:
             return (f"has an earlier posting {', '.join(earlier)} that was detached but is "
-                    "still in the books: void it there, or force the post (--force; f in the app)")
+                    "still in the books: void it there, or force the post (--force; F in the "
+                    "app's posting confirmation)")
     return None
 
 

@@ -90,6 +90,9 @@ PROGRESS_EVERY = 0.1
 SUMMARY_FAILURES = 5
 #: Orders named for one reason shared by several; the rest are counted.
 NAMED_PER_REASON = 3
+#: How the services' reasons that read after a ref begin (``has no pending update``): said of
+#: several orders, they read after "each".
+VERBS = frozenset({"has", "is", "was", "changed", "could", "cannot", "needs"})
 #: How a batch's summary names the orders that did not go through, by outcome code.
 NOT_DONE = (("refused", (ExitCode.REFUSED,)), ("failed", (ExitCode.FAILED, ExitCode.USAGE)))
 
@@ -580,7 +583,8 @@ def named(refused: list[tuple[str, str]]) -> str:
             continue
         more = len(refs) - NAMED_PER_REASON
         shown = ", ".join(refs[:NAMED_PER_REASON]) + (f" and {more:,} more" if more > 0 else "")
-        parts.append(f"{shown}: {why}" + (" (still marked)" if more > 0 else ""))
+        each = "each " if why.split(" ", 1)[0] in VERBS else ""  # "…: each has no update"
+        parts.append(f"{shown}: {each}{why}" + (" (still marked)" if more > 0 else ""))
     if len(parts) <= SUMMARY_FAILURES:
         return "; ".join(parts)
     return (f"{'; '.join(parts[:SUMMARY_FAILURES])}; … and "

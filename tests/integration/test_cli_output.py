@@ -247,6 +247,20 @@ def answered(cli: Cli, answer: str, *args: str) -> subprocess.CompletedProcess[s
         os.close(master)
 
 
+def test_post_with_no_books_says_so_before_any_prompt(cli, demo, tmp_path):
+    assert cli("poll").returncode == 0
+    (ref,) = refs_of(cli, paid_ids(demo, 1))
+    config = Path(cli.env["ORDERUPD_CONFIG"])
+    config.write_text(config.read_text().split("accounting:")[0]
+                      + "accounting:\n  backend: none\n")
+    proc = answered(cli, "y", "post", ref)
+    assert proc.returncode == 2, proc
+    (line,) = proc.stderr.splitlines()
+    assert line.startswith("orderupd-tui: accounting.backend: none, so there are no books"), line
+    assert "[y/N]" not in proc.stderr and "Post " not in proc.stderr
+    assert by_ref(cli)[ref]["accounting"]["state"] == "unposted"
+
+
 def test_the_post_prompt_counts_only_what_will_be_posted_and_names_the_rest(cli, demo):
     assert cli("poll").returncode == 0
     ready_id, kept_id, pending_id = paid_ids(demo, 3)

@@ -837,8 +837,8 @@ def test_a_long_batch_summary_names_a_few_failures() -> None:
         Outcome("main:20", FAILED, "the books said no")])
     text = short_summary(result)
     # One reason once, with a few of its orders; the others counted, and still marked.
-    assert text == ("1 accepted, 9 failed: main:2, main:3, main:4 and 5 more: store unreachable "
-                    "(still marked); main:20 the books said no")
+    assert text == ("1 accepted, 9 failed: main:2, main:3, main:4 and 5 more: store "
+                    "unreachable (still marked); main:20 the books said no")
     many = BatchResult("accept", [Outcome(f"main:{n}", FAILED, f"reason {n}")
                                   for n in range(1, 9)])
     assert short_summary(many).endswith("main:5 reason 5; … and 3 more (still marked)")
@@ -868,5 +868,5 @@ async def test_a_on_many_marks_with_nothing_pending_says_the_reason_once(
         await settle(pilot)
         (said,) = [n for n in notifications(app) if n.startswith("nothing to accept")]
         assert said.count("has no pending update") == 1, said
-        assert f"and {marked - 3:,} more: has no pending update (still marked)" in said, said
+        assert f"and {marked - 3:,} more: each has no pending update (still marked)" in said, said
         assert isinstance(app.screen, MainScreen)
