@@ -286,8 +286,11 @@ async def test_an_empty_pane_says_why_it_is_empty_and_movement_keys_say_so(
                                            "nothing to mark: no updates match “zzz”"]
         await pilot.press("escape")
         await settle(pilot)
+        before = len(notifications(app))
         await pilot.press("j")  # the one update: the cursor stays on it, without a word
-        assert notifications(app)[-1] == "nothing to mark: no updates match “zzz”"
+        await settle(pilot)
+        assert notifications(app)[before:] == []
+        assert table(app, "updates").cursor == 0 and table(app, "updates").total == 1
 
 
 async def test_p_in_updates_says_why_even_with_rows(demo: DemoProcess,
@@ -506,10 +509,11 @@ async def test_a_key_right_after_a_filter_acts_on_the_filtered_view(
         await settle(pilot)
         assert table(app, "updates").total == 2
         for attempt in range(4):
+            before = len(notifications(app))
             burst(app, "slash", "z", "z", "z", "enter", key, driver=attempt % 2 == 1)
             await settle(pilot)
             assert isinstance(app.screen, MainScreen)
-            assert notifications(app)[-1] == said
+            assert notifications(app)[before:] == [said]  # this attempt's own word
             assert not main_of(app).marks
             await pilot.press("escape")
             await settle(pilot)
