@@ -112,8 +112,9 @@ def review(
     (detach) or ``void``; when ``None`` the configured ``on_reset`` decides,
     and ``ask`` without a choice is refused.  ``seen`` maps a ref to the
     pending update its confirmation showed (``resolution.seen_of``); an
-    order whose update a poll changed since, or gave one, is refused, so a
-    confirmed batch acts only on what the reviewer was shown.
+    order whose update a poll changed since, gave one, or someone else
+    resolved, is refused, so a confirmed batch acts only on what the
+    reviewer was shown.
     """
     if action not in ACTIONS:
         raise ValueError(f"unknown action {action!r}")
@@ -239,8 +240,13 @@ def _prepare(session: Session, ref: str, action: str, confirmed: bool, reset: st
         result.outcomes.append(Outcome(label, USAGE, f"was already {resolved}" if resolved
                                        else "has no pending update"))
         return None
-    # Only a pending update the confirmation did not show is refused: one resolved since
-    # (by another reviewer) leaves a refresh nothing unseen to take.
+    if seen not in (UNSEEN, None) and update is None:
+        # Resolved by someone else since: a refresh now would write over their decision a
+        # store copy nobody here was shown.
+        resolved = resolution.resolved_by_whom(order.id) or "resolved"
+        result.outcomes.append(Outcome(label, REFUSED, (
+            f"was {resolved} since the confirmation: look at it again")))
+        return None
     if update is not None and seen != UNSEEN and seen != resolution.seen_of(
             update.id, update.new_digest):
         result.outcomes.append(Outcome(label, REFUSED, (

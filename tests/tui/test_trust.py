@@ -17,6 +17,7 @@ from orderupd_tui.tui.app import OrderApp
 from orderupd_tui.tui.screens.confirm import ConfirmScreen
 from orderupd_tui.tui.screens.detail import DetailScreen
 from orderupd_tui.tui.screens.errors import ErrorsScreen
+from orderupd_tui.tui.screens.help import HelpScreen
 from orderupd_tui.tui.screens.main import MainScreen
 from tests.tui.conftest import change_orders, order_state, post_order
 from tests.tui.test_app import (
@@ -586,3 +587,21 @@ async def test_keys_held_for_a_view_never_reach_a_confirmation_that_opened_meanw
             await pilot.press("escape")
             await settle(pilot)
 
+
+
+async def test_a_held_key_that_opens_help_leaves_the_keys_after_it_unused(
+        session: Session) -> None:
+    """``/zzz⏎?j``: ``?`` opens help; the ``j`` after it was typed for the rows, and must
+    neither reach a help screen still being built nor act on the rows behind it."""
+    app = app_for(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        for attempt in range(4):
+            burst(app, "slash", "z", "z", "z", "enter", "question_mark", "j",
+                  driver=attempt % 2 == 1)
+            await settle(pilot)
+            assert app.is_running
+            assert isinstance(app.screen, HelpScreen), app.screen
+            await pilot.press("escape", "escape")
+            await settle(pilot)
+            assert isinstance(app.screen, MainScreen)

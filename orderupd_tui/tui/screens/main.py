@@ -251,11 +251,10 @@ class MainScreen(WhyNotScreen):
         opened meanwhile, they are dropped, never sent to its bindings, where
         an ``enter`` meant for the rows would confirm what nobody read.
         """
-        if self._held and self.app.screen is not self:
-            self._drop_held_keys("another screen opened first")
-            return
-        while self._held and not self._key_waits():
+        while self._held and self.app.screen is self and not self._key_waits():
             await self._handle_key(self._held.pop(0))
+        if self._held and self.app.screen is not self:  # opened first, or by a held key
+            self._drop_held_keys("another screen opened first")
 
     def on_screen_suspend(self) -> None:
         """A screen opened over this one: keys held for the rows were not meant for it, nor
